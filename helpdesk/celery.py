@@ -1,0 +1,32 @@
+"""Celery app: `celery -A helpdesk worker` and `celery -A helpdesk beat`."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# A static schedule: one beat process for the whole installation.
+app.conf.beat_schedule = {
+    "notifications-sweep-outbox": {
+        "task": "notifications.tasks.outbox_sweep_task",
+        "schedule": 30.0,
+    },
+    "tickets-sla-sweep": {
+        "task": "tickets.tasks.sla_sweep_task",
+        "schedule": 60.0,
+    },
+    "tickets-auto-close": {
+        "task": "tickets.tasks.auto_close_task",
+        "schedule": crontab(minute=17),
+    },
+    "tickets-poll-mailboxes": {
+        "task": "tickets.tasks.poll_mailboxes_task",
+        "schedule": 60.0,
+    },
+}

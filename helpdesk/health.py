@@ -1,0 +1,61 @@
+"""`/healthz`: is each moving part answering? Used by load balancers and compose."""
+
+import time
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+from helpdesk.celery import app as celery_app
+
+
+def _check(fn) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = fn()
+    except Exception as exc:  # noqa: BLE001 - any failure is a "failing" answer
+        return {"status": "failing", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    result = {"status": "ok", "ms": round((time.perf_counter() - started) * 1000, 1)}
+    if detail:
+        result["detail"] = detail
+    return result
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _broker() -> str:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
+
+
+def _channel_layer() -> str:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "health.ping"})
+    message = async_to_sync(layer.receive)(channel)
+    if message.get("type") != "health.ping":
+        raise RuntimeError("channel layer returned a different message")
+    return type(layer).__name__
+
+
+@never_cache
+def healthz(request):
+    checks = {
+        "database": _check(_database),
+        "broker": _check(_broker),
+        "channel_layer": _check(_channel_layer),
+    }
+    healthy = all(c["status"] == "ok" for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", "checks": checks},
+        status=200 if healthy else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )

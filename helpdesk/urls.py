@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from helpdesk.health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tickets:appeal", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("tickets.urls")),
+]

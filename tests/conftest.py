@@ -1,0 +1,86 @@
+"""Shared fixtures. Markers: postgres, redis, browser, dovecot (see pyproject.toml)."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from tests.factories import ContactFactory, QueueFactory, UserFactory
+
+ARTIFACTS_DIR = settings.BASE_DIR / "artifacts"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests whose real server is absent, saying which and how to provide it."""
+    vendor = settings.DATABASES["default"]["ENGINE"]
+    reasons = {
+        "postgres": None
+        if "postgresql" in vendor
+        else "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test",
+        "redis": None
+        if settings.REDIS_URL
+        else "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0",
+        "browser": None
+        if os.path.exists("/usr/bin/chromium")
+        else "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+        "dovecot": None
+        if shutil.which("dovecot") or os.path.exists("/usr/sbin/dovecot")
+        else "needs Debian's dovecot-imapd (apt-get install dovecot-imapd)",
+    }
+    for item in items:
+        for marker, reason in reasons.items():
+            if reason and item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path):
+    """Each test: locmem mail, eager Celery, its own media folder, fresh cache."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = True
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def artifacts_dir():
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture
+def queue(db):
+    return QueueFactory(
+        name="Сайт Навигатора", slug="navigator", email_address="navigator@support.example"
+    )
+
+
+@pytest.fixture
+def other_queue(db):
+    return QueueFactory(
+        name="Система бронирования", slug="booking", email_address="booking@support.example"
+    )
+
+
+@pytest.fixture
+def contact(db):
+    return ContactFactory(
+        full_name="Петрова Мария Ивановна", email="maria@example.com", phone="+79001234567"
+    )
+
+
+@pytest.fixture
+def operator(db):
+    return UserFactory(username="operator", is_staff=True)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", is_staff=True, is_superuser=True)

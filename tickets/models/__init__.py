@@ -1,0 +1,28 @@
+from tickets.models.contact import Contact
+from tickets.models.extras import (
+    CannedResponse,
+    InboundEmail,
+    NumberSequence,
+    SatisfactionResponse,
+)
+from tickets.models.history import TicketEvent
+from tickets.models.link import TicketLink
+from tickets.models.message import Attachment, Message
+from tickets.models.queue import Mailbox, Queue
+from tickets.models.ticket import Channel, Ticket
+
+__all__ = [
+    "Attachment",
+    "CannedResponse",
+    "Channel",
+    "Contact",
+    "InboundEmail",
+    "Mailbox",
+    "Message",
+    "NumberSequence",
+    "Queue",
+    "SatisfactionResponse",
+    "Ticket",
+    "TicketEvent",
+    "TicketLink",
+]

@@ -1,0 +1,50 @@
+"""Writes on tickets. Every change goes through these functions and records history."""
+
+from tickets.services.attachments import attachment_validate, attachments_add, attachments_validate
+from tickets.services.contacts import contact_find, contact_get_or_create
+from tickets.services.history import event_record
+from tickets.services.links import (
+    ticket_continue_in_new,
+    ticket_link,
+    ticket_merge,
+    ticket_resolve_merged,
+    ticket_unlink,
+)
+from tickets.services.messages import (
+    TicketClosedError,
+    message_add_from_requester,
+    message_add_reply,
+)
+from tickets.services.tickets import (
+    ticket_assign,
+    ticket_create,
+    ticket_escalate,
+    ticket_lock,
+    ticket_set_status,
+    ticket_update_fields,
+    tickets_close_resolved,
+)
+
+__all__ = [
+    "TicketClosedError",
+    "attachment_validate",
+    "attachments_add",
+    "attachments_validate",
+    "contact_find",
+    "contact_get_or_create",
+    "event_record",
+    "message_add_from_requester",
+    "message_add_reply",
+    "ticket_assign",
+    "ticket_continue_in_new",
+    "ticket_create",
+    "ticket_escalate",
+    "ticket_link",
+    "ticket_lock",
+    "ticket_merge",
+    "ticket_resolve_merged",
+    "ticket_set_status",
+    "ticket_unlink",
+    "ticket_update_fields",
+    "tickets_close_resolved",
+]

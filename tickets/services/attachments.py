@@ -1,0 +1,85 @@
+"""Attachments: the same size and type limits for every door (form, chat, admin)."""
+
+import mimetypes
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from tickets.models import Attachment, Message, Ticket
+
+
+def attachment_validate(file: UploadedFile) -> None:
+    """Refuse files over the size limit or of a type we do not accept, with a reason."""
+    name = PurePath(file.name or "").name
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in settings.UPLOAD_ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            _("“%(name)s”: files of this type are not accepted. Allowed: %(allowed)s.")
+            % {"name": name, "allowed": ", ".join(settings.UPLOAD_ALLOWED_EXTENSIONS)},
+            code="file_type",
+        )
+    if file.size is not None and file.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is %(size)s; the limit is %(limit)s.")
+            % {
+                "name": name,
+                "size": filesizeformat(file.size),
+                "limit": filesizeformat(settings.UPLOAD_MAX_BYTES),
+            },
+            code="file_size",
+        )
+
+
+def attachments_validate(files: list[UploadedFile]) -> None:
+    if len(files) > settings.UPLOAD_MAX_FILES:
+        raise ValidationError(
+            _("At most %(count)s files can be attached.") % {"count": settings.UPLOAD_MAX_FILES},
+            code="file_count",
+        )
+    errors = []
+    for file in files:
+        try:
+            attachment_validate(file)
+        except ValidationError as exc:
+            errors.extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+
+
+def attachments_add(
+    *,
+    ticket: Ticket,
+    message: Message | None,
+    files: Iterable[UploadedFile],
+    validate: bool = True,
+    inline: bool = False,
+) -> list[Attachment]:
+    """Store uploaded files on the ticket. Call inside the message's transaction."""
+    files = list(files)
+    if validate:
+        attachments_validate(files)
+    created = []
+    for file in files:
+        name = PurePath(file.name or "file").name[:255]
+        content_type = (
+            getattr(file, "content_type", "")
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        )
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            filename=name,
+            content_type=content_type[:255],
+            size=file.size or 0,
+            is_inline=inline,
+        )
+        attachment.file.save(name, file, save=False)
+        attachment.save()
+        created.append(attachment)
+    return created

@@ -1,0 +1,232 @@
+"""Creating tickets and changing who works on them and where."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import notify
+from tickets.events import ticket_event_publish
+from tickets.models import Contact, InboundEmail, Message, Queue, Ticket, TicketEvent
+from tickets.numbering import ticket_number_next
+from tickets.services.attachments import attachments_add
+from tickets.services.history import event_record
+from tickets.sla import sla_arm, sla_due_times
+from tickets.workflow import ticket_transition
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    queue: Queue,
+    requester: Contact,
+    channel: str,
+    subject: str,
+    text: str,
+    kind: str = Ticket.Kind.QUESTION,
+    priority: str = Ticket.Priority.NORMAL,
+    language: str = "ru",
+    actor=None,
+    html: str = "",
+    full_text: str = "",
+    attachments: Iterable[UploadedFile] = (),
+    email_message_id: str = "",
+    inbound_email: InboundEmail | None = None,
+    auto_reply: bool = True,
+) -> Ticket:
+    """Register an appeal: number, ticket, first message, attachments, history, auto-reply.
+
+    The auto-reply is an outbox row written in this transaction (regulation 2); it is
+    sent after commit, so a broker outage never loses it.
+    """
+    now = timezone.now()
+    first_due, resolution_due = sla_due_times(queue=queue, start=now)
+    ticket = Ticket(
+        number=ticket_number_next(),
+        queue=queue,
+        requester=requester,
+        channel=channel,
+        subject=(subject or "").strip()[:255] or _("(no subject)"),
+        kind=kind,
+        priority=priority,
+        language=language,
+        created_at=now,
+        last_activity_at=now,
+        first_response_due=first_due,
+        resolution_due=resolution_due,
+    )
+    sla_arm(ticket)
+    ticket.save(force_insert=True)
+    message = Message.objects.create(
+        ticket=ticket,
+        author_kind=Message.Author.REQUESTER,
+        author=actor,
+        channel=channel,
+        text=text,
+        html=html,
+        full_text=full_text,
+        email_message_id=email_message_id,
+        inbound_email=inbound_email,
+        created_at=now,
+    )
+    attachments_add(ticket=ticket, message=message, files=attachments)
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.CREATED,
+        actor=actor,
+        actor_label=actor.get_username() if actor else requester.full_name,
+        new_value=ticket.reference,
+        note=Ticket.Channel(channel).label,
+    )
+    if auto_reply:
+        notify.ticket_received(ticket=ticket, message=message)
+    ticket_event_publish(ticket=ticket, event="ticket.created", message=message)
+    return ticket
+
+
+def ticket_lock(ticket: Ticket | int) -> Ticket:
+    """Re-read the ticket holding its row lock. Call inside a transaction."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    return Ticket.objects.select_for_update().select_related("queue", "requester").get(pk=pk)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor=None) -> Ticket:
+    ticket = ticket_lock(ticket)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    old = ticket.assignee.get_username() if ticket.assignee else ""
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ASSIGNED,
+        actor=actor,
+        field="assignee",
+        old_value=old,
+        new_value=assignee.get_username() if assignee else "",
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket: Ticket, status: str, actor=None, note: str = "") -> Ticket:
+    """An operator changes the status; resolving tells the citizen (regulation 4)."""
+    ticket = ticket_lock(ticket)
+    if ticket.status == status:
+        return ticket
+    ticket_transition(ticket=ticket, to=status, actor=actor, note=note)
+    if status == Ticket.Status.RESOLVED:
+        notify.ticket_resolved(ticket=ticket)
+    ticket_event_publish(ticket=ticket, event="ticket.status")
+    return ticket
+
+
+@transaction.atomic
+def ticket_update_fields(*, ticket: Ticket, actor=None, **changes) -> Ticket:
+    """Change plain fields (queue, kind, priority, subject), one history entry each."""
+    allowed = {"queue", "kind", "priority", "subject", "assigned_group"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not changeable here: {sorted(unknown)}")
+    ticket = ticket_lock(ticket)
+    changed = []
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old == value:
+            continue
+        setattr(ticket, field, value)
+        changed.append(field)
+        event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.FIELD,
+            actor=actor,
+            field=field,
+            old_value=str(old or ""),
+            new_value=str(value or ""),
+        )
+    if changed:
+        ticket.save(update_fields=[*changed, "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(
+    *, ticket: Ticket, actor=None, group=None, requester_email: str = "", note: str = ""
+) -> Ticket:
+    """Hand the ticket to the second line or a department (regulation 6).
+
+    A ticket from a phone call needs an e-mail for the later answer.
+    """
+    ticket = ticket_lock(ticket)
+    requester = ticket.requester
+    if requester_email and not requester.email:
+        requester.email = requester_email.strip().lower()
+        requester.save(update_fields=["email", "updated_at"])
+    if ticket.channel == Ticket.Channel.PHONE and not requester.email:
+        raise ValidationError(
+            {
+                "requester_email": _(
+                    "An e-mail address for the answer is required to hand a "
+                    "phone appeal to the second line."
+                )
+            },
+            code="email_required",
+        )
+    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        raise ValidationError(_("A resolved or closed ticket cannot be escalated."))
+    old_line = ticket.line
+    ticket.line = Ticket.Line.SECOND
+    ticket.assigned_group = group or ticket.assigned_group
+    ticket.assignee = None
+    ticket.save(update_fields=["line", "assigned_group", "assignee", "updated_at"])
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ESCALATED,
+        actor=actor,
+        field="line",
+        old_value=old_line,
+        new_value=ticket.line if group is None else f"{ticket.line}: {group.name}",
+        note=note,
+    )
+    if note:
+        Message.objects.create(
+            ticket=ticket,
+            author_kind=Message.Author.OPERATOR,
+            author=actor,
+            is_internal=True,
+            channel=ticket.channel,
+            text=note,
+        )
+    ticket_event_publish(ticket=ticket, event="ticket.escalated")
+    return ticket
+
+
+def tickets_close_resolved(*, older_than_days: int, batch: int = 500) -> int:
+    """Close tickets resolved more than N days ago (beat runs it hourly)."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .select_related("queue")
+                .filter(status=Ticket.Status.RESOLVED, resolved_at__lt=cutoff)
+                .order_by("resolved_at")[:batch]
+            )
+            for ticket in rows:
+                ticket_transition(
+                    ticket=ticket,
+                    to=Ticket.Status.CLOSED,
+                    actor_label="system",
+                    note=_("Closed automatically %(days)s days after resolution.")
+                    % {"days": older_than_days},
+                )
+            closed += len(rows)
+        if len(rows) < batch:
+            return closed
