@@ -16,9 +16,7 @@ $(STAMP): pyproject.toml
 
 # Compile translations with Babel (pure Python: no gettext needed on the machine).
 messages: $(STAMP)
-	@for d in locale */locale; do \
-		[ -d "$$d" ] && $(BIN)/pybabel compile --statistics -q -D django -d "$$d" || true; \
-	done
+	$(BIN)/python bin/compile-messages
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

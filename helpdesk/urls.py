@@ -9,5 +9,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),
+    path("kb/", include("knowledge_base.urls")),
+    path("chat/", include("chat.urls")),
+    path("dashboard/", include("tickets.dashboard.urls")),
     path("", include("tickets.urls")),
 ]

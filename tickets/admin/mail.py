@@ -1,0 +1,1 @@
+"""Inbound e-mail (quarantine) and IMAP mailboxes in the admin."""

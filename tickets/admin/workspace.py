@@ -1,0 +1,1 @@
+"""Tickets, contacts, queues, canned responses in the admin (the operator workspace)."""

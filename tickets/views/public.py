@@ -1,0 +1,1 @@
+"""Public pages for citizens: the appeal form and the private status page."""

@@ -1,0 +1,1 @@
+"""The "was your problem solved?" page linked from the resolution mail."""
