@@ -1,0 +1,21 @@
+# Image for web (ASGI), worker and beat. Used by docker-compose.yml on servers.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+RUN useradd --create-home --uid 1000 helpdesk
+COPY pyproject.toml README.md ./
+RUN python - <<'PY'
+import subprocess, sys, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+subprocess.check_call([sys.executable, "-m", "pip", "install", "--no-cache-dir", *deps])
+PY
+COPY . .
+RUN python bin/compile-messages \
+    && DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R helpdesk /app/var
+
+USER helpdesk
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "helpdesk.asgi:application"]
