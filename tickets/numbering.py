@@ -5,6 +5,7 @@ UPDATE ... RETURNING, which SQLite serialises with its database write lock.
 """
 
 import re
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection
@@ -29,6 +30,31 @@ def ticket_number_next() -> int:
     if row is None:
         raise RuntimeError("ticket number counter is missing: run `manage.py migrate`")
     return int(row[0])
+
+
+def ticket_numbers_reserve(count: int) -> Sequence[int]:
+    """Take `count` numbers at once, in increasing order (bulk loads such as seed_demo).
+
+    SQLite: one UPDATE moves the counter by `count`, the range is ours. PostgreSQL: the
+    values come from the sequence in one statement; under concurrent use they need not
+    be contiguous, but they are unique and increasing.
+    """
+    if count <= 0:
+        return range(0)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE_NAME, count])
+            return sorted(int(row[0]) for row in cursor.fetchall())
+        cursor.execute(
+            "UPDATE tickets_numbersequence SET last_value = last_value + %s "
+            "WHERE name = %s RETURNING last_value",
+            [count, COUNTER_NAME],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("ticket number counter is missing: run `manage.py migrate`")
+    last = int(row[0])
+    return range(last - count + 1, last + 1)
 
 
 def format_ticket_number(number: int | None) -> str:

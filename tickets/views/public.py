@@ -1,1 +1,208 @@
-"""Public pages for citizens: the appeal form and the private status page."""
+"""Public pages for citizens: the appeal form and the private status page.
+
+Thin adapters: parse the form, call one service or selector, render. A status page
+opens only with the secret token; every miss answers with the same "not found" page.
+"""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from tickets.forms import AppealForm, ReplyForm, StatusLookupForm
+from tickets.intake.web import appeal_reply, appeal_submit
+from tickets.models import Ticket
+from tickets.ratelimit import request_rate_limited
+from tickets.selectors import (
+    access_ticket_for_requester,
+    attachment_for_requester,
+    ticket_find_for_requester,
+    ticket_public_messages,
+)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The one answer for an unknown number, a wrong token, or someone else's ticket."""
+    return render(request, "404.html", status=404)
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "3600"
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token is in the URL: keep it out of Referer headers sent to other sites, and out
+    # of search engines. Not "no-referrer": browsers then send `Origin: null` with the
+    # reply form, which CSRF protection rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _add_form_errors(form, exc: ValidationError) -> None:
+    """A service refused the input: show its reasons above the form."""
+    for message in exc.messages:
+        form.add_error(None, message)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def appeal_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request_rate_limited(request, scope="appeal", limit=settings.APPEAL_RATE_LIMIT):
+            return too_many_requests(request)
+        form = AppealForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = appeal_submit(
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    queue=data["queue"],
+                    kind=data["kind"],
+                    subject=data["subject"],
+                    text=data["text"],
+                    number=data["number"],
+                    inn=data["inn"],
+                    attachments=data["attachments"],
+                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                )
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            else:
+                ticket = result.ticket
+                query = {"t": ticket.token}
+                if result.continued:
+                    query["added"] = "1"
+                url = reverse("tickets:appeal_done", args=[ticket.reference])
+                return redirect(f"{url}?{urlencode(query)}")
+    else:
+        initial = {}
+        if request.GET.get("q"):
+            initial["subject"] = request.GET["q"][:255]
+        if request.GET.get("queue"):
+            initial["queue"] = request.GET["queue"]
+        form = AppealForm(initial=initial)
+    context = {
+        "form": form,
+        "upload_max_files": settings.UPLOAD_MAX_FILES,
+        "upload_max_size": settings.UPLOAD_MAX_BYTES,
+        "upload_extensions": ", ".join(settings.UPLOAD_ALLOWED_EXTENSIONS),
+    }
+    return render(request, "tickets/public/appeal_form.html", context)
+
+
+@never_cache
+def appeal_done(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = access_ticket_for_requester(number, request.GET.get("t"))
+    if ticket is None:
+        return not_found(request)
+    context = {
+        "ticket": ticket,
+        "continued": request.GET.get("added") == "1",
+        "status_url": request.build_absolute_uri(ticket.get_status_url()),
+        "sla_hours": ticket.queue.sla_first_response_hours,
+    }
+    return _private(render(request, "tickets/public/appeal_done.html", context))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_lookup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request_rate_limited(request, scope="status", limit=settings.STATUS_LOOKUP_RATE_LIMIT):
+            return too_many_requests(request)
+        form = StatusLookupForm(request.POST)
+        if form.is_valid():
+            ticket = ticket_find_for_requester(
+                form.cleaned_data["number"], form.cleaned_data["contact"]
+            )
+            if ticket is not None:
+                return redirect(ticket.get_status_url())
+            form.add_error(
+                None,
+                _(
+                    "No appeal was found for this number and e-mail or phone. "
+                    "Check both and try again."
+                ),
+            )
+    else:
+        form = StatusLookupForm(initial={"number": request.GET.get("number", "")[:40]})
+    return render(request, "tickets/public/status_lookup.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest, number: str) -> HttpResponse:
+    token = request.POST.get("t") if request.method == "POST" else request.GET.get("t")
+    ticket = access_ticket_for_requester(number, token)
+    if ticket is None:
+        return not_found(request)
+    form = ReplyForm()
+    if request.method == "POST":
+        if request_rate_limited(request, scope="appeal", limit=settings.APPEAL_RATE_LIMIT):
+            return too_many_requests(request)
+        form = ReplyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = appeal_reply(
+                    ticket=ticket,
+                    text=form.cleaned_data["text"],
+                    attachments=form.cleaned_data["attachments"],
+                )
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            else:
+                if result.continued:
+                    messages.success(request, _("Your message has been added to the appeal."))
+                else:
+                    messages.info(
+                        request,
+                        _(
+                            "Appeal %(old)s is closed, so your message was registered as "
+                            "a new appeal %(new)s."
+                        )
+                        % {"old": ticket.reference, "new": result.ticket.reference},
+                    )
+                return redirect(result.ticket.get_status_url())
+    context = {
+        "ticket": ticket,
+        "token": ticket.token,
+        "messages_public": ticket_public_messages(ticket),
+        "form": form,
+        "is_closed": ticket.status == Ticket.Status.CLOSED,
+    }
+    return _private(render(request, "tickets/public/status.html", context))
+
+
+@never_cache
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+    ticket = access_ticket_for_requester(number, request.GET.get("t"))
+    attachment = attachment_for_requester(ticket, attachment_id) if ticket else None
+    if attachment is None:
+        return not_found(request)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        return not_found(request)
+    # Always a download, never rendered inline: an uploaded .html/.svg must not run here.
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return _private(response)

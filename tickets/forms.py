@@ -1,0 +1,198 @@
+"""Forms of the public pages: the appeal, the status look-up, the reply box."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Ticket
+from tickets.numbering import parse_ticket_number
+from tickets.selectors import queues_for_appeal
+from tickets.services import attachments_validate
+from tickets.validators import normalize_phone, validate_inn, validate_phone
+
+TEXT_MAX_LENGTH = 20_000
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; limits from settings via `attachments_validate`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        files = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        attachments_validate(files)
+        return files
+
+
+class AttachmentsMixin(forms.Form):
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class AppealForm(AttachmentsMixin, forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        validators=[validate_phone],
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 900 123-45-67"}
+        ),
+    )
+    queue = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=queues_for_appeal(),
+        empty_label=_("— choose the service —"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Type of appeal"),
+        choices=[(value, capfirst(label)) for value, label in Ticket.Kind.choices],
+        initial=Ticket.Kind.QUESTION,
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"data-kb-suggest": "/kb/suggest/", "autocomplete": "off"}),
+    )
+    text = forms.CharField(
+        label=_("Describe your question or problem"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    number = forms.CharField(
+        label=_("Number of an earlier appeal"),
+        max_length=40,
+        required=False,
+        help_text=_("If this continues an appeal you already filed, e.g. SP-0042."),
+    )
+    inn = forms.CharField(
+        label=_("INN"),
+        max_length=20,
+        required=False,
+        help_text=_("Optional: 10 digits for an organisation, 12 for a person."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree to the processing of my personal data to handle this appeal."),
+        error_messages={"required": _("Your consent is needed to handle the appeal.")},
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "phone",
+        "queue",
+        "kind",
+        "subject",
+        "text",
+        "number",
+        "inn",
+        "attachments",
+        "consent",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Re-evaluated per form: queues switched on or off take effect at once.
+        self.fields["queue"].queryset = queues_for_appeal()
+
+    def clean_full_name(self) -> str:
+        value = " ".join(self.cleaned_data["full_name"].split())
+        if not value:
+            raise ValidationError(_("Please enter your name."), code="required")
+        return value
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean_subject(self) -> str:
+        value = " ".join(self.cleaned_data["subject"].split())
+        if not value:
+            raise ValidationError(_("Please enter a subject."), code="required")
+        return value
+
+    def clean_text(self) -> str:
+        value = self.cleaned_data["text"].strip()
+        if not value:
+            raise ValidationError(_("Please describe your question."), code="required")
+        return value
+
+    def clean_number(self) -> int | None:
+        value = self.cleaned_data["number"].strip()
+        if not value:
+            return None
+        number = parse_ticket_number(value)
+        if number is None:
+            raise ValidationError(
+                _("Enter the number as it was given to you, for example SP-0042."),
+                code="invalid_number",
+            )
+        return number
+
+    def clean_inn(self) -> str:
+        value = "".join(self.cleaned_data["inn"].split())
+        validate_inn(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not cleaned.get("email")
+            and not cleaned.get("phone")
+            and not (self.has_error("email") or self.has_error("phone"))
+        ):
+            raise ValidationError(
+                _("Give an e-mail or a phone number so that we can answer you."),
+                code="contact_required",
+            )
+        return cleaned
+
+
+class StatusLookupForm(forms.Form):
+    number = forms.CharField(
+        label=_("Appeal number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "SP-0042", "autocomplete": "off"}),
+    )
+    contact = forms.CharField(
+        label=_("E-mail or phone given in the appeal"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class ReplyForm(AttachmentsMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your message"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    field_order = ["text", "attachments"]
+
+    def clean_text(self) -> str:
+        value = self.cleaned_data["text"].strip()
+        if not value:
+            raise ValidationError(_("Please write a message."), code="required")
+        return value

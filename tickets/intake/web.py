@@ -1,0 +1,111 @@
+"""The public web form: an appeal, or a follow-up on a known one (regulation 3.11)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from tickets.models import Queue, Ticket, TicketLink
+from tickets.selectors import requester_matches
+from tickets.services import (
+    TicketClosedError,
+    contact_get_or_create,
+    message_add_from_requester,
+    ticket_continue_in_new,
+    ticket_create,
+    ticket_link,
+    ticket_resolve_merged,
+)
+
+
+@dataclass(frozen=True)
+class AppealResult:
+    ticket: Ticket
+    # True when the text was added to an existing ticket rather than opening a new one.
+    continued: bool
+
+
+@transaction.atomic
+def appeal_submit(
+    *,
+    full_name: str,
+    email: str,
+    phone: str,
+    queue: Queue,
+    kind: str,
+    subject: str,
+    text: str,
+    number: int | None = None,
+    inn: str = "",
+    attachments: Iterable[UploadedFile] = (),
+    language: str = "ru",
+) -> AppealResult:
+    """Register what the citizen sent through the form, all in one transaction.
+
+    With an existing `number` whose requester has this e-mail or phone, the text goes on
+    that ticket. When that ticket is closed, a new ticket continues it; when the e-mail
+    and phone do not match, a new ticket is only linked as related for staff. Either
+    way the citizen learns nothing about a ticket that is not theirs.
+    """
+    attachments = list(attachments)
+    contact = contact_get_or_create(full_name=full_name, email=email, phone=phone, inn=inn)
+    existing = (
+        Ticket.objects.select_related("requester", "queue").filter(number=number).first()
+        if number
+        else None
+    )
+    if existing is not None:
+        existing = ticket_resolve_merged(existing)
+        if requester_matches(existing, email=email, phone=phone):
+            try:
+                message_add_from_requester(
+                    ticket=existing, text=text, channel=Ticket.Channel.WEB, attachments=attachments
+                )
+                return AppealResult(ticket=existing, continued=True)
+            except TicketClosedError:
+                new = ticket_continue_in_new(
+                    ticket=existing,
+                    text=text,
+                    channel=Ticket.Channel.WEB,
+                    subject=subject,
+                    requester=contact,
+                    queue=queue,
+                    kind=kind,
+                    language=language,
+                    attachments=attachments,
+                )
+                return AppealResult(ticket=new, continued=False)
+    ticket = ticket_create(
+        queue=queue,
+        requester=contact,
+        channel=Ticket.Channel.WEB,
+        subject=subject,
+        text=text,
+        kind=kind,
+        language=language,
+        attachments=attachments,
+    )
+    if existing is not None:
+        # Someone quoted a number that is not theirs (or from another address):
+        # staff may want to see both, the citizen sees nothing of the other.
+        ticket_link(source=ticket, target=existing, kind=TicketLink.Kind.RELATED)
+    return AppealResult(ticket=ticket, continued=False)
+
+
+@transaction.atomic
+def appeal_reply(
+    *, ticket: Ticket, text: str, attachments: Iterable[UploadedFile] = ()
+) -> AppealResult:
+    """A reply from the status page. A closed ticket is continued in a new one (3.11)."""
+    attachments = list(attachments)
+    try:
+        message_add_from_requester(
+            ticket=ticket, text=text, channel=Ticket.Channel.WEB, attachments=attachments
+        )
+        return AppealResult(ticket=ticket, continued=True)
+    except TicketClosedError:
+        new = ticket_continue_in_new(
+            ticket=ticket, text=text, channel=Ticket.Channel.WEB, attachments=attachments
+        )
+        return AppealResult(ticket=new, continued=False)
