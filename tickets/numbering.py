@@ -15,21 +15,36 @@ COUNTER_NAME = "ticket"
 MIN_DIGITS = 4
 
 
+def _counter_bump(cursor, count: int) -> int:
+    """SQLite: move the counter row by `count` and return its new value.
+
+    The row is recreated from MAX(number) if it is gone (a flushed test database); on
+    SQLite the whole database is write-locked meanwhile, so that cannot race.
+    """
+    sql = (
+        "UPDATE tickets_numbersequence SET last_value = last_value + %s "
+        "WHERE name = %s RETURNING last_value"
+    )
+    cursor.execute(sql, [count, COUNTER_NAME])
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(
+            "INSERT INTO tickets_numbersequence (name, last_value) "
+            "SELECT %s, COALESCE(MAX(number), 0) FROM tickets_ticket",
+            [COUNTER_NAME],
+        )
+        cursor.execute(sql, [count, COUNTER_NAME])
+        row = cursor.fetchone()
+    return int(row[0])
+
+
 def ticket_number_next() -> int:
     """Take the next number. Numbers taken by a rolled-back transaction are skipped."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT nextval(%s)", [SEQUENCE_NAME])
-        else:
-            cursor.execute(
-                "UPDATE tickets_numbersequence SET last_value = last_value + 1 "
-                "WHERE name = %s RETURNING last_value",
-                [COUNTER_NAME],
-            )
-        row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError("ticket number counter is missing: run `manage.py migrate`")
-    return int(row[0])
+            return int(cursor.fetchone()[0])
+        return _counter_bump(cursor, 1)
 
 
 def ticket_numbers_reserve(count: int) -> Sequence[int]:
@@ -45,15 +60,7 @@ def ticket_numbers_reserve(count: int) -> Sequence[int]:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE_NAME, count])
             return sorted(int(row[0]) for row in cursor.fetchall())
-        cursor.execute(
-            "UPDATE tickets_numbersequence SET last_value = last_value + %s "
-            "WHERE name = %s RETURNING last_value",
-            [count, COUNTER_NAME],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError("ticket number counter is missing: run `manage.py migrate`")
-    last = int(row[0])
+        last = _counter_bump(cursor, count)
     return range(last - count + 1, last + 1)
 
 

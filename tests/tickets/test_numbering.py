@@ -126,3 +126,15 @@ def test_fifty_threads_creating_tickets_at_once_get_fifty_distinct_increasing_nu
         queue=queue, requester=contact, channel=Ticket.Channel.WEB, subject="Позже", text="Т"
     )
     assert later.number > max(numbers)
+
+
+@pytest.mark.django_db
+def test_numbering_recovers_when_the_counter_row_is_gone(queue, contact):
+    from tests.factories import TicketFactory
+    from tickets.models import NumberSequence
+    from tickets.numbering import ticket_number_next
+
+    existing = TicketFactory(queue=queue, requester=contact)
+    NumberSequence.objects.all().delete()
+
+    assert ticket_number_next() > existing.number

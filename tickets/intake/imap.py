@@ -1,0 +1,181 @@
+"""The IMAP door: poll each queue's mailbox (Celery beat, `manage.py poll_mailboxes`).
+
+Messages are fetched and ingested in batches of FETCH_BATCH (`email_ingest_batch`:
+one commit stores the batch's raw bytes, one more its processing).
+
+A message is moved to the archive folder (or deleted) only after `email_ingest` has
+committed it, so a crash or a database outage never loses mail: at worst the next
+poll fetches it again, and the Message-ID makes it a duplicate.
+"""
+
+import contextlib
+import imaplib
+import logging
+import os
+import re
+import ssl
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets.intake.ingest import IngestResult, email_ingest_batch
+from tickets.models import InboundEmail, Mailbox
+
+logger = logging.getLogger(__name__)
+
+FETCH_BATCH = 50
+
+
+class MailboxError(Exception):
+    pass
+
+
+def mailbox_password(mailbox: Mailbox) -> str:
+    if mailbox.password:
+        return mailbox.password
+    if mailbox.password_env:
+        value = os.environ.get(mailbox.password_env)
+        if value is None:
+            raise MailboxError(
+                _("The environment variable %(name)s is not set.") % {"name": mailbox.password_env}
+            )
+        return value
+    raise MailboxError(_("No password and no password environment variable."))
+
+
+def mailbox_connect(mailbox: Mailbox) -> imaplib.IMAP4:
+    timeout = getattr(settings, "IMAP_TIMEOUT", 60)
+    if mailbox.security == Mailbox.Security.SSL:
+        client = imaplib.IMAP4_SSL(
+            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=timeout
+        )
+    else:
+        client = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=timeout)
+        if mailbox.security == Mailbox.Security.STARTTLS:
+            client.starttls(ssl_context=ssl.create_default_context())
+    client.login(mailbox.username, mailbox_password(mailbox))
+    # Servers announce more (MOVE, UIDPLUS) once logged in.
+    status, data = client.capability()
+    if status == "OK" and data and data[0]:
+        client.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
+    return client
+
+
+def _check(response: tuple, what: str):
+    status, data = response
+    if status != "OK":
+        raise MailboxError(f"{what}: {status} {data!r}")
+    return data
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _raw_from_fetch(data: list) -> dict[bytes, bytes]:
+    """UID → raw bytes from a `UID FETCH (UID BODY.PEEK[])` answer."""
+    messages = {}
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2:
+            match = re.search(rb"UID (\d+)", item[0])
+            if match:
+                messages[match.group(1)] = item[1]
+    return messages
+
+
+def _remove(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes]) -> None:
+    """Move the stored messages to the archive folder, or delete them."""
+    if not uids:
+        return
+    uid_set = b",".join(uids).decode()
+    capabilities = client.capabilities
+    if mailbox.archive_folder:
+        if "MOVE" in capabilities:
+            _check(client.uid("MOVE", uid_set, _quote(mailbox.archive_folder)), "MOVE")
+            return
+        _check(client.uid("COPY", uid_set, _quote(mailbox.archive_folder)), "COPY")
+    _check(client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)"), "STORE")
+    if "UIDPLUS" in capabilities:
+        _check(client.uid("EXPUNGE", uid_set), "UID EXPUNGE")
+    else:
+        _check(client.expunge(), "EXPUNGE")
+
+
+def mailbox_poll(
+    *,
+    mailbox: Mailbox,
+    limit: int | None = None,
+    ingest: Callable[..., list[IngestResult]] = email_ingest_batch,
+) -> dict:
+    """Fetch, ingest and remove one mailbox's messages. Errors go to `last_error`."""
+    stats = {"fetched": 0, "processed": 0, "duplicate": 0, "quarantined": 0, "failed": 0}
+    error = ""
+    client = None
+    try:
+        client = mailbox_connect(mailbox)
+        if mailbox.archive_folder:
+            client.create(_quote(mailbox.archive_folder))  # "already exists" is fine
+        _check(client.select(_quote(mailbox.folder)), "SELECT")
+        criteria = getattr(settings, "IMAP_SEARCH", "UNDELETED") or "ALL"
+        uids = _check(client.uid("SEARCH", None, criteria), "SEARCH")[0].split()
+        if limit is not None:
+            uids = uids[:limit]
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start : start + FETCH_BATCH]
+            fetched = _raw_from_fetch(
+                _check(client.uid("FETCH", b",".join(batch).decode(), "(UID BODY.PEEK[])"), "FETCH")
+            )
+            present = [uid for uid in batch if uid in fetched]
+            stats["fetched"] += len(present)
+            results = ingest(
+                [fetched[uid] for uid in present], source=InboundEmail.Source.IMAP, mailbox=mailbox
+            )
+            stored = []
+            for uid, result in zip(present, results, strict=True):
+                stats[result.status] = stats.get(result.status, 0) + 1
+                if result.stored:
+                    stored.append(uid)
+                else:
+                    error = result.error
+            _remove_after_commit(client, mailbox, stored)
+    except (OSError, imaplib.IMAP4.error, MailboxError, ssl.SSLError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("mailbox %s: %s", mailbox, error)
+    finally:
+        if client is not None:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                client.logout()
+    mailbox.last_polled_at = timezone.now()
+    mailbox.last_error = error
+    mailbox.save(update_fields=["last_polled_at", "last_error"])
+    stats["error"] = error
+    return stats
+
+
+def _remove_after_commit(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes]) -> None:
+    """In autocommit each ingest has committed already; inside an outer transaction the
+    removal waits for its commit, on a fresh connection."""
+    if not transaction.get_connection().in_atomic_block:
+        _remove(client, mailbox, uids)
+        return
+
+    def later():
+        fresh = mailbox_connect(mailbox)
+        try:
+            _check(fresh.select(_quote(mailbox.folder)), "SELECT")
+            _remove(fresh, mailbox, uids)
+        finally:
+            fresh.logout()
+
+    transaction.on_commit(later)
+
+
+def mailboxes_poll() -> dict:
+    """Poll every active mailbox once; one failing mailbox does not stop the others."""
+    results = {}
+    for mailbox in Mailbox.objects.filter(is_active=True).select_related("queue"):
+        results[str(mailbox)] = mailbox_poll(mailbox=mailbox)
+    return results
