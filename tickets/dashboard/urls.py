@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tickets.dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="index"),
+    path("data/", views.dashboard_data, name="data"),
+    path("export/<slug:name>.csv", views.dashboard_export, name="export"),
+]
