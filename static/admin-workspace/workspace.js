@@ -1,0 +1,77 @@
+/* Operator workspace: canned answers, KB inserts, reply mode, presence heartbeat. */
+(function () {
+  "use strict";
+
+  function insertAtCursor(textarea, text) {
+    if (!textarea) return;
+    var start = textarea.selectionStart || 0;
+    var end = textarea.selectionEnd || 0;
+    var value = textarea.value;
+    var glue = start > 0 && value.charAt(start - 1) !== "\n" ? "\n" : "";
+    textarea.value = value.slice(0, start) + glue + text + value.slice(end);
+    var caret = start + glue.length + text.length;
+    textarea.focus();
+    textarea.setSelectionRange(caret, caret);
+  }
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var textarea = document.getElementById("reply-text");
+
+    var canned = document.getElementById("ws-canned");
+    if (canned) {
+      canned.addEventListener("change", function () {
+        var option = canned.options[canned.selectedIndex];
+        if (option && option.dataset.text) insertAtCursor(textarea, option.dataset.text);
+        canned.selectedIndex = 0;
+      });
+    }
+
+    document.querySelectorAll("[data-insert]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        insertAtCursor(textarea, button.dataset.insert);
+      });
+    });
+
+    var reply = document.querySelector(".ws-reply");
+    if (reply) {
+      var sync = function () {
+        var checked = reply.querySelector("input[name=mode]:checked");
+        reply.classList.toggle("ws-mode-internal", !!checked && checked.value === "internal");
+      };
+      reply.querySelectorAll("input[name=mode]").forEach(function (r) {
+        r.addEventListener("change", sync);
+      });
+      sync();
+    }
+
+    var root = document.getElementById("ws-ticket");
+    if (root && root.dataset.presenceUrl && window.fetch) {
+      var lastSeen = parseInt(root.dataset.lastMessage || "0", 10);
+      var seconds = parseInt(root.dataset.heartbeat || "20", 10);
+      var beat = function () {
+        fetch(root.dataset.presenceUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest" },
+        })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) return;
+            var box = document.getElementById("ws-viewers");
+            document.getElementById("ws-viewers-names").textContent = data.viewers.join(", ");
+            box.classList.toggle("ws-hidden", data.viewers.length === 0);
+            if (data.last_message_id > lastSeen) {
+              document.getElementById("ws-newmsg").classList.remove("ws-hidden");
+            }
+          })
+          .catch(function () {});
+      };
+      window.setInterval(beat, seconds * 1000);
+    }
+  });
+})();
