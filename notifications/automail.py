@@ -22,9 +22,7 @@ def _header(headers: Mapping, name: str) -> str | None:
     return None if value is None else str(value).strip()
 
 
-def auto_generated_reason(
-    headers: Mapping, *, own_addresses: Iterable[str] = ()
-) -> str | None:
+def auto_generated_reason(headers: Mapping, *, own_addresses: Iterable[str] = ()) -> str | None:
     """The reason a message counts as automatic, or None for a message a person wrote.
 
     `headers` is anything with `.get(name)` (an `email.message.EmailMessage` works).

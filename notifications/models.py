@@ -25,6 +25,7 @@ class Notification(models.Model):
         AUTO_REPLY = "auto_reply", _("auto-reply")
         NOTICE = "notice", _("automatic notice")
         PERSONAL = "personal", _("written by a person")
+        ALERT = "alert", _("alert to staff")
 
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
@@ -53,7 +54,16 @@ class Notification(models.Model):
     message_id = models.CharField(_("sent Message-ID"), max_length=998, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(_("claimed for sending"), null=True, blank=True)
+    # Set (and committed) just before the message is handed to the mail server/ESP. A
+    # worker that dies before this point certainly sent nothing; after it, maybe it did.
+    handed_off_at = models.DateTimeField(_("handed to the mail server"), null=True, blank=True)
+    reason = models.CharField(
+        _("reason"),
+        max_length=255,
+        blank=True,
+        help_text=_("Why the message was suppressed or needs a person to look at it."),
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:

@@ -2,13 +2,39 @@
 
 This module knows nothing about tickets: callers pass a recipient, a template key, a
 context and a reference string such as `SP-0042`.
+
+Delivery guarantees (see docs/email.md, "Outbox"):
+
+* `notification_enqueue` writes the row in the caller's transaction; the Celery task is
+  published on commit. A broker that is down at that moment is logged, never raised:
+  the row stays pending and `outbox_sweep` (beat, every 30 s) publishes it again.
+* A row is sent only by the worker that *claims* it (one conditional UPDATE
+  pending → sending). Two workers, a redelivered task or a sweeper re-publish can
+  never send the same row twice; the unique idempotency key means the same event can
+  never produce two rows.
+* A worker killed while sending leaves the row in `sending`. Just before the message is
+  handed to the mail server we commit `handed_off_at`. After `OUTBOX_SENDING_TIMEOUT`
+  the sweeper re-queues rows that died *before* the hand-off (nothing left us: no loss,
+  no duplicate) and parks rows that died *during* it as failed with a reason: the
+  server may have accepted the message, and we prefer a person pressing "resend" in
+  the admin over a citizen getting the same mail twice. For SMTP the hand-off window
+  is the MAIL/RCPT/DATA exchange on an already open and greeted connection
+  (milliseconds); for an ESP it is the one HTTP request.
 """
 
+import contextlib
+import hashlib
+import hmac
 import logging
-from datetime import timedelta
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.utils import getaddresses
+from pathlib import PurePath
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template import TemplateDoesNotExist
@@ -21,8 +47,99 @@ from notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# A row claimed for sending longer ago than this is considered abandoned (worker died).
-SENDING_STUCK_AFTER = timedelta(minutes=5)
+# Kinds that are sent without a person deciding to: capped per recipient (no floods).
+CAPPED_KINDS = (Notification.Kind.AUTO_REPLY, Notification.Kind.NOTICE)
+_MESSAGE_ID_SALT = "notifications.message_id"
+_MESSAGE_ID_RE = re.compile(r"^<?([a-z0-9-]+)\.([A-Za-z0-9]{16})\.([0-9a-f]{8})@([^<>\s@]+)>?$")
+
+
+# --- Message-IDs ------------------------------------------------------------------
+# Format: <{reference}.{random16}.{hmac8}@{EMAIL_MESSAGE_ID_DOMAIN}>, for example
+# <sp-0042.k3J9sQ0aB7cD1eF2.5c1d9e0a@helpdesk.local>. `reference` is the lower-cased
+# reference (`msg` when there is none); hmac8 is the first 8 hex digits of an HMAC-SHA256
+# of "{reference}.{random16}" keyed by SECRET_KEY, so a forged Message-ID naming another
+# ticket is rejected by `message_id_verify`.
+
+
+def _message_id_mac(local: str) -> str:
+    key = hashlib.sha256((_MESSAGE_ID_SALT + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, local.encode(), hashlib.sha256).hexdigest()[:8]
+
+
+def _reference_slug(reference: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", reference.lower()).strip("-")
+    return slug or "msg"
+
+
+def make_message_id(reference: str = "") -> str:
+    """A new signed Message-ID for a message about `reference` (see the format above)."""
+    local = f"{_reference_slug(reference)}.{get_random_string(16)}"
+    return f"<{local}.{_message_id_mac(local)}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def message_id_verify(message_id: str) -> str | None:
+    """The reference (upper-cased, `SP-0042`) a Message-ID we generated names, or None.
+
+    None for anything we did not sign: another system's Message-ID, a forged or
+    altered one. An empty reference part (`msg`) gives "".
+    """
+    match = _MESSAGE_ID_RE.match((message_id or "").strip())
+    if match is None:
+        return None
+    slug, random_part, mac, _domain = match.groups()
+    if not hmac.compare_digest(mac, _message_id_mac(f"{slug}.{random_part}")):
+        return None
+    return "" if slug == "msg" else slug.upper()
+
+
+def notification_by_message_id(message_id: str) -> Notification | None:
+    """The outbox row that was sent with this Message-ID (for threading replies), or None.
+
+    Accepts the value with or without angle brackets, as found in In-Reply-To or
+    References. Unsigned or forged ids are rejected before the database is asked.
+    """
+    value = (message_id or "").strip()
+    if message_id_verify(value) is None:
+        return None
+    value = value if value.startswith("<") else f"<{value}>"
+    return Notification.objects.filter(message_id=value).order_by("pk").first()
+
+
+# --- Enqueueing -------------------------------------------------------------------
+
+
+def own_addresses() -> set[str]:
+    """Addresses that are ours by configuration (lower-cased)."""
+    values = [
+        settings.DEFAULT_FROM_EMAIL,
+        settings.SERVER_EMAIL,
+        *getattr(settings, "OWN_EMAIL_ADDRESSES", []),
+    ]
+    return {addr.lower() for _name, addr in getaddresses(values) if addr}
+
+
+def _recipient_hourly_count(recipient: str, now: datetime) -> int:
+    return (
+        Notification.objects.filter(
+            recipient=recipient, kind__in=CAPPED_KINDS, created_at__gte=now - timedelta(hours=1)
+        )
+        .exclude(status=Notification.Status.SUPPRESSED)
+        .count()
+    )
+
+
+def _suppression_reason(
+    *, recipient: str, kind: str, from_email: str, extra_own: Iterable[str], now: datetime
+) -> str:
+    own = own_addresses() | {a.strip().lower() for a in extra_own if a}
+    own |= {addr.lower() for _n, addr in getaddresses([from_email]) if addr}
+    if recipient in own:
+        return f"recipient {recipient} is our own address"
+    if kind in CAPPED_KINDS:
+        cap = settings.AUTO_REPLY_HOURLY_CAP
+        if cap and _recipient_hourly_count(recipient, now) >= cap:
+            return f"more than {cap} automatic messages to {recipient} in an hour"
+    return ""
 
 
 def notification_enqueue(
@@ -37,11 +154,24 @@ def notification_enqueue(
     from_email: str = "",
     reply_to: str = "",
     headers: dict | None = None,
+    attachments: list[str] | None = None,
+    own: Iterable[str] = (),
 ) -> Notification:
     """Write an outbox row in the caller's transaction; the send is scheduled on commit.
 
     Enqueueing the same idempotency key twice returns the existing row: never two sends.
+    A message to one of our own addresses (settings or `own`), or an automatic message
+    beyond `AUTO_REPLY_HOURLY_CAP` per recipient per hour, is stored as suppressed with
+    the reason and never sent.
     """
+    now = timezone.now()
+    recipient = recipient.strip().lower()
+    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    reason = _suppression_reason(
+        recipient=recipient, kind=kind, from_email=from_email, extra_own=own, now=now
+    )
     defaults = {
         "recipient": recipient,
         "template": template,
@@ -52,24 +182,107 @@ def notification_enqueue(
         "from_email": from_email,
         "reply_to": reply_to,
         "headers": headers or {},
+        "attachments": attachments or [],
         "message_id": make_message_id(reference),
+        "created_at": now,
+        # If the on-commit publish is lost (broker down), the sweeper publishes the row
+        # again once this moment has passed.
+        "next_attempt_at": now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+        "status": Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
+        "reason": reason,
     }
     try:
         with transaction.atomic():
-            notification, created = Notification.objects.get_or_create(
-                idempotency_key=idempotency_key, defaults=defaults
-            )
+            notification = Notification.objects.create(idempotency_key=idempotency_key, **defaults)
     except IntegrityError:
         # A concurrent transaction wrote the same key first.
         return Notification.objects.get(idempotency_key=idempotency_key)
-    if created:
+    if reason:
+        logger.info("notification %s suppressed: %s", notification.pk, reason)
+    else:
         transaction.on_commit(lambda: notification_schedule(notification.pk))
     return notification
 
 
-def notification_schedule(notification_id: int) -> None:
+def notification_enqueue_many(*, items: list[dict]) -> int:
+    """`notification_enqueue` for many rows at once (the SLA sweep): one INSERT.
+
+    Each item holds `notification_enqueue`'s keyword arguments. Keys already present
+    are skipped (ON CONFLICT DO NOTHING), so a repeat never makes a second row. Returns
+    how many rows are owed a send. Call inside the caller's transaction.
+    """
+    if not items:
+        return 0
+    now = timezone.now()
+    base_own = own_addresses()
+    counts: dict[str, int] = {}
+    rows = []
+    for item in items:
+        recipient = item["recipient"].strip().lower()
+        kind = item["kind"]
+        own = base_own | {a.strip().lower() for a in item.get("own", ()) if a}
+        reason = ""
+        if recipient in own:
+            reason = f"recipient {recipient} is our own address"
+        elif kind in CAPPED_KINDS and settings.AUTO_REPLY_HOURLY_CAP:
+            if recipient not in counts:
+                counts[recipient] = _recipient_hourly_count(recipient, now)
+            if counts[recipient] >= settings.AUTO_REPLY_HOURLY_CAP:
+                reason = f"more than {settings.AUTO_REPLY_HOURLY_CAP} automatic messages to "
+                reason += f"{recipient} in an hour"
+            else:
+                counts[recipient] += 1
+        reference = item.get("reference", "")
+        rows.append(
+            Notification(
+                recipient=recipient,
+                template=item["template"],
+                kind=kind,
+                idempotency_key=item["idempotency_key"],
+                context=item.get("context") or {},
+                language=item.get("language", "ru"),
+                reference=reference,
+                from_email=item.get("from_email", ""),
+                reply_to=item.get("reply_to", ""),
+                headers=item.get("headers") or {},
+                attachments=item.get("attachments") or [],
+                message_id=make_message_id(reference),
+                created_at=now,
+                next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+                status=Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
+                reason=reason,
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    owed = list(
+        Notification.objects.filter(
+            idempotency_key__in=[row.idempotency_key for row in rows],
+            status=Notification.Status.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+    transaction.on_commit(lambda: notifications_schedule_batch(owed))
+    return len(owed)
+
+
+def notifications_schedule_batch(notification_ids: list[int], *, size: int = 50) -> None:
+    """Publish sends in tasks of `size` rows: one broker round trip per batch, and
+    several workers still share a large batch. Same guarantees as one task per row (the
+    claim is per row); a broker outage leaves the rows to the sweeper."""
+    from notifications.tasks import notification_send_batch_task
+
+    for start in range(0, len(notification_ids), size):
+        chunk = notification_ids[start : start + size]
+        try:
+            notification_send_batch_task.apply_async(args=[chunk], retry=False)
+        except Exception:  # noqa: BLE001 - broker down: the sweeper takes over
+            logger.warning("broker unavailable; %s notifications left for the sweeper", len(chunk))
+            return
+
+
+def notification_schedule(notification_id: int) -> bool:
     """Hand the row to a worker. A broker outage is logged, not raised: the row stays
-    pending and the periodic sweeper sends it later."""
+    pending and the periodic sweeper sends it later. Returns whether it was published."""
     from notifications.tasks import notification_send_task
 
     try:
@@ -80,17 +293,37 @@ def notification_schedule(notification_id: int) -> None:
             notification_id,
             exc_info=True,
         )
+        return False
+    return True
 
 
-def make_message_id(reference: str = "") -> str:
-    """A Message-ID we recognise later: the reference and a random part, our domain."""
-    local = f"{reference.lower()}.{get_random_string(16)}" if reference else get_random_string(24)
-    return f"<{local}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+@transaction.atomic
+def notification_resend(*, notification: Notification) -> bool:
+    """A person asks to send a failed or suppressed row (again). Sent rows are left alone.
+
+    Returns whether the row was re-queued.
+    """
+    updated = Notification.objects.filter(
+        pk=notification.pk,
+        status__in=[Notification.Status.FAILED, Notification.Status.SUPPRESSED],
+    ).update(
+        status=Notification.Status.PENDING,
+        attempts=0,
+        reason="",
+        handed_off_at=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+    )
+    if updated:
+        transaction.on_commit(lambda: notification_schedule(notification.pk))
+    return bool(updated)
+
+
+# --- Building and sending ---------------------------------------------------------
 
 
 def _render(template: str, language: str, context: dict) -> tuple[str, str, str | None]:
     with translation.override(language):
-        for lang in (language, "ru"):
+        for lang in dict.fromkeys((language, settings.LANGUAGE_CODE, "ru")):
             base = f"notifications/email/{lang}/{template}"
             try:
                 subject = render_to_string(f"{base}.subject.txt", context)
@@ -106,19 +339,20 @@ def _render(template: str, language: str, context: dict) -> tuple[str, str, str 
 
 
 def notification_build_email(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail for a row: rendered templates, `[SP-0042]` subject, our headers."""
     context = {**notification.context, "reference": notification.reference}
     subject, text, html = _render(notification.template, notification.language, context)
     if notification.reference and f"[{notification.reference}]" not in subject:
         subject = f"[{notification.reference}] {subject}"
     headers = {
+        **notification.headers,
         "Message-ID": notification.message_id,
         "X-Auto-Response-Suppress": "All",
-        **notification.headers,
     }
     if notification.kind == Notification.Kind.AUTO_REPLY:
-        headers.setdefault("Auto-Submitted", "auto-replied")
-    elif notification.kind == Notification.Kind.NOTICE:
-        headers.setdefault("Auto-Submitted", "auto-generated")
+        headers["Auto-Submitted"] = "auto-replied"
+    elif notification.kind in (Notification.Kind.NOTICE, Notification.Kind.ALERT):
+        headers["Auto-Submitted"] = "auto-generated"
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -129,24 +363,50 @@ def notification_build_email(notification: Notification) -> EmailMultiAlternativ
     )
     if html:
         email.attach_alternative(html, "text/html")
+    for path in notification.attachments:
+        with default_storage.open(path, "rb") as fh:
+            email.attach(PurePath(path).name, fh.read())
     return email
 
 
 def notification_claim(notification_id: int) -> Notification | None:
-    """Atomically take a row for sending; None if it is sent, taken or not yet due."""
+    """Atomically take a pending row for sending; None if it is sent, taken or parked.
+
+    The conditional UPDATE is the only gate to sending: of any number of workers and
+    redelivered tasks, exactly one sees `claimed == 1`.
+    """
     now = timezone.now()
     claimed = Notification.objects.filter(
-        pk=notification_id,
-        status=Notification.Status.PENDING,
-        next_attempt_at__lte=now,
+        pk=notification_id, status=Notification.Status.PENDING
     ).update(
         status=Notification.Status.SENDING,
         attempts=F("attempts") + 1,
         sending_started_at=now,
+        handed_off_at=None,
     )
     if not claimed:
         return None
     return Notification.objects.get(pk=notification_id)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _send_failed(notification: Notification, exc: Exception) -> str:
+    failed = notification.attempts >= MAX_ATTEMPTS
+    status = Notification.Status.FAILED if failed else Notification.Status.PENDING
+    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
+        status=status,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        reason=f"gave up after {notification.attempts} attempts" if failed else "",
+        handed_off_at=None,
+        next_attempt_at=timezone.now() + _backoff(notification.attempts),
+    )
+    logger.warning(
+        "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, exc
+    )
+    return status
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -155,37 +415,60 @@ def notification_send(*, notification_id: int) -> str:
     if notification is None:
         return "skipped"
     try:
-        notification_build_email(notification).send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any delivery failure is retried with backoff
-        failed = notification.attempts >= MAX_ATTEMPTS
-        delay = timedelta(seconds=min(3600, 30 * 2 ** (notification.attempts - 1)))
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=timezone.now() + delay,
-        )
-        logger.warning(
-            "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, exc
-        )
-        return Notification.Status.FAILED if failed else Notification.Status.PENDING
+        email = notification_build_email(notification)
+        connection = get_connection(fail_silently=False)
+        # Connect, greet and log in before the hand-off mark: a failure here sent nothing.
+        connection.open()
+        smtp = getattr(connection, "connection", None)
+        if hasattr(smtp, "ehlo_or_helo_if_needed"):
+            smtp.ehlo_or_helo_if_needed()
+    except Exception as exc:  # noqa: BLE001 - any failure before the hand-off is retried
+        return _send_failed(notification, exc)
+    try:
+        Notification.objects.filter(pk=notification.pk).update(handed_off_at=timezone.now())
+        connection.send_messages([email])
+    except Exception as exc:  # noqa: BLE001 - refused or broken: retried with backoff
+        return _send_failed(notification, exc)
+    finally:
+        with contextlib.suppress(Exception):  # the message is already out (or not)
+            connection.close()
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+        status=Notification.Status.SENT, sent_at=timezone.now(), last_error="", reason=""
     )
     return Notification.Status.SENT
 
 
-def outbox_sweep(*, limit: int = 500) -> int:
-    """Re-schedule rows left pending (broker was down) or stuck in sending (worker died)."""
-    now = timezone.now()
-    Notification.objects.filter(
+def outbox_sweep(*, limit: int = 500, now: datetime | None = None) -> dict:
+    """Publish rows still owed a send; deal with rows whose worker died mid-send.
+
+    See the module docstring for why a row that died during the hand-off is parked as
+    failed instead of being sent again.
+    """
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
         status=Notification.Status.SENDING,
-        sending_started_at__lt=now - SENDING_STUCK_AFTER,
-    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
+        sending_started_at__lt=now - timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT),
+    )
+    requeued = stuck.filter(handed_off_at__isnull=True, attempts__lt=MAX_ATTEMPTS).update(
+        status=Notification.Status.PENDING, next_attempt_at=now
+    )
+    parked = stuck.filter(handed_off_at__isnull=False).update(
+        status=Notification.Status.FAILED,
+        reason="the worker stopped while handing the message to the mail server; it may "
+        "have been delivered, so it is not re-sent automatically (use “resend”)",
+    )
+    parked += stuck.filter(handed_off_at__isnull=True).update(
+        status=Notification.Status.FAILED, reason=f"gave up after {MAX_ATTEMPTS} attempts"
+    )
     due = list(
         Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in due:
-        notification_schedule(pk)
-    return len(due)
+    if due:
+        # Not published again by the next sweep while this task waits in the queue.
+        Notification.objects.filter(pk__in=due, status=Notification.Status.PENDING).update(
+            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER)
+        )
+    published = sum(1 for pk in due if notification_schedule(pk))
+    return {"requeued": requeued, "parked": parked, "due": len(due), "published": published}

@@ -1,47 +1,114 @@
 """What the citizen and staff are told, and when: ticket events → outbox rows.
 
 Called by services inside their transaction. `notifications` knows nothing of tickets,
-so everything a template needs goes into the context here.
+so everything a template needs goes into the context here, and the idempotency key
+names the event, so the same event never mails twice.
 """
 
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from notifications.models import Notification
 from notifications.services import notification_enqueue
-from tickets.models import Message, Ticket
+from tickets.models import Message, Queue, SatisfactionResponse, Ticket
+
+
+def queue_addresses() -> set[str]:
+    """Our inbound addresses: never mailed automatically (no loops between queues)."""
+    return {
+        address.lower()
+        for address in Queue.objects.exclude(email_address="").values_list(
+            "email_address", flat=True
+        )
+    }
+
+
+def _format_dt(value: datetime | None, language: str) -> str:
+    if value is None:
+        return ""
+    with translation.override(language):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _feedback_links(ticket: Ticket) -> dict:
+    base = f"{settings.SITE_URL}{reverse('tickets:feedback', args=[ticket.reference])}"
+
+    def link(**params) -> str:
+        return f"{base}?{urlencode({'t': ticket.token, **params})}"
+
+    return {
+        "feedback_url": link(),
+        "feedback_yes_url": link(solved="yes"),
+        "feedback_no_url": link(solved="no"),
+        "rating_urls": [(n, link(solved="yes", rating=n)) for n in range(1, 6)],
+    }
 
 
 def _context(ticket: Ticket) -> dict:
-    due = ticket.first_response_due
-    with translation.override(ticket.language):
-        due_text = formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") if due else ""
     return {
         "number": ticket.reference,
         "subject": ticket.subject,
         "name": ticket.requester.full_name,
         "queue": ticket.queue.name,
         "status": ticket.status,
-        "due": due_text,
+        "status_label": _status_label(ticket.status, ticket.language),
+        "due": _format_dt(ticket.first_response_due, ticket.language),
         "sla_hours": ticket.queue.sla_first_response_hours,
         "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
     }
 
 
-def _thread_headers(ticket: Ticket) -> dict:
-    """In-Reply-To / References to the requester's first mail, so clients thread it."""
-    first = (
+def _status_label(status: str, language: str) -> str:
+    with translation.override(language):
+        return str(Ticket.Status(status).label)
+
+
+def _thread_headers(ticket: Ticket, recipient: str, first: Message | None = None) -> dict:
+    """In-Reply-To / References so every mail about the ticket lands in one thread.
+
+    The thread root is the requester's first mail if the appeal came by e-mail, else
+    our first mail to them (the auto-reply); the reply goes under their latest mail.
+    `first`: the ticket's first message, when this is the first mail (no queries).
+    """
+    if first is not None:
+        mid = first.email_message_id
+        return {"In-Reply-To": mid, "References": mid} if mid else {}
+    requester_ids = list(
         Message.objects.filter(ticket=ticket, author_kind=Message.Author.REQUESTER)
         .exclude(email_message_id="")
         .order_by("created_at", "id")
         .values_list("email_message_id", flat=True)
+    )
+    ours = (
+        Notification.objects.filter(reference=ticket.reference, recipient=recipient.lower())
+        .exclude(status=Notification.Status.SUPPRESSED)
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
         .first()
     )
-    return {"In-Reply-To": first, "References": first} if first else {}
+    refs = list(dict.fromkeys([*requester_ids[:1], *requester_ids[-1:], *([ours] if ours else [])]))
+    if not refs:
+        return {}
+    parent = requester_ids[-1] if requester_ids else ours
+    return {"In-Reply-To": parent, "References": " ".join(refs)}
 
 
 def _send_to_requester(
-    *, ticket: Ticket, template: str, kind: str, key: str, extra: dict | None = None
+    *,
+    ticket: Ticket,
+    template: str,
+    kind: str,
+    key: str,
+    extra: dict | None = None,
+    first: Message | None = None,
 ) -> Notification | None:
     email = ticket.requester.email
     if not email:
@@ -55,7 +122,8 @@ def _send_to_requester(
         language=ticket.language,
         reference=ticket.reference,
         from_email=ticket.queue.email_address or "",
-        headers=_thread_headers(ticket),
+        headers=_thread_headers(ticket, email, first=first),
+        own=queue_addresses(),
     )
 
 
@@ -66,6 +134,7 @@ def ticket_received(*, ticket: Ticket, message: Message) -> Notification | None:
         template="auto_reply",
         kind=Notification.Kind.AUTO_REPLY,
         key=f"ticket:{ticket.pk}:received",
+        first=message,
     )
 
 
@@ -89,7 +158,7 @@ def ticket_resolved(*, ticket: Ticket, message: Message | None = None) -> Notifi
         template="resolved",
         kind=Notification.Kind.NOTICE,
         key=f"ticket:{ticket.pk}:resolved:{ticket.reopened_count}",
-        extra=extra,
+        extra={**extra, **_feedback_links(ticket)},
     )
 
 
@@ -99,6 +168,126 @@ def ticket_reopened(*, ticket: Ticket) -> Notification | None:
         template="reopened",
         kind=Notification.Kind.NOTICE,
         key=f"ticket:{ticket.pk}:reopened:{ticket.reopened_count}",
+    )
+
+
+# --- Staff ------------------------------------------------------------------------
+
+
+def _active_with_email():
+    return get_user_model().objects.filter(is_active=True).exclude(email="")
+
+
+def ticket_staff_recipients(ticket: Ticket) -> list:
+    """Who works the ticket: the assignee, else its department, else the queue's
+    operators, else every active staff member (nobody is left unwarned)."""
+    users = _active_with_email()
+    if ticket.assignee_id:
+        found = list(users.filter(pk=ticket.assignee_id))
+        if found:
+            return found
+    for group_id in (ticket.assigned_group_id, ticket.queue.operators_group_id):
+        if group_id:
+            found = list(users.filter(groups=group_id).order_by("pk"))
+            if found:
+                return found
+    return list(users.filter(is_staff=True).order_by("pk"))
+
+
+def supervisors() -> list:
+    """Users with the `tickets.supervise` permission (directly or by group), superusers."""
+    perm = Permission.objects.filter(
+        content_type__app_label="tickets", codename="supervise"
+    ).first()
+    condition = Q(is_superuser=True)
+    if perm is not None:
+        condition |= Q(user_permissions=perm) | Q(groups__permissions=perm)
+    return list(_active_with_email().filter(condition).distinct().order_by("pk"))
+
+
+def _staff_context(ticket: Ticket, language: str) -> dict:
+    return {
+        "number": ticket.reference,
+        "subject": ticket.subject,
+        "queue": ticket.queue.name,
+        "name": ticket.requester.full_name,
+        "due": _format_dt(ticket.first_response_due, language),
+        "created": _format_dt(ticket.created_at, language),
+        "assignee": (ticket.assignee.get_full_name() or ticket.assignee.get_username())
+        if ticket.assignee_id
+        else "",
+        "admin_url": f"{settings.SITE_URL}{ticket.get_absolute_url()}",
+    }
+
+
+def _staff_items(
+    *,
+    ticket: Ticket,
+    users: Iterable,
+    template: str,
+    key: str,
+    extra: dict | None = None,
+    own: Iterable[str] = (),
+) -> list[dict]:
+    language = settings.LANGUAGE_CODE
+    context = {**_staff_context(ticket, language), **(extra or {})}
+    return [
+        {
+            "recipient": user.email,
+            "template": template,
+            "kind": Notification.Kind.ALERT,
+            "idempotency_key": f"{key}:u{user.pk}",
+            "context": context,
+            "language": language,
+            "reference": ticket.reference,
+            "own": own,
+        }
+        for user in users
+    ]
+
+
+def _send_to_staff(**kwargs) -> list[Notification]:
+    return [notification_enqueue(**item) for item in _staff_items(**kwargs)]
+
+
+def sla_reminder_items(
+    *, ticket: Ticket, due: datetime, users: Iterable, own: Iterable[str] = ()
+) -> list[dict]:
+    """Regulation 3: the first answer is due soon. Key `sla:remind:<ticket>:<due iso>`.
+
+    Outbox items for `notifications.services.notification_enqueue_many`.
+    """
+    return _staff_items(
+        ticket=ticket,
+        users=users,
+        template="sla_reminder",
+        key=f"sla:remind:{ticket.pk}:{due.isoformat()}",
+        own=own,
+    )
+
+
+def sla_breach_items(
+    *, ticket: Ticket, due: datetime, users: Iterable, own: Iterable[str] = ()
+) -> list[dict]:
+    """Regulation 3: the deadline passed unanswered; supervisors are alerted."""
+    return _staff_items(
+        ticket=ticket,
+        users=users,
+        template="sla_breach",
+        key=f"sla:breach:{ticket.pk}:{due.isoformat()}",
+        own=own,
+    )
+
+
+def satisfaction_negative(*, ticket: Ticket, response: SatisfactionResponse) -> list[Notification]:
+    """The citizen says the problem is not solved: the assignee hears of it at once."""
+    return _send_to_staff(
+        ticket=ticket,
+        users=ticket_staff_recipients(ticket),
+        template="csat_no_alert",
+        key=f"csat:no:{response.pk}",
+        extra={"rating": response.rating, "comment": response.comment},
+        own=queue_addresses(),
     )
 
 
