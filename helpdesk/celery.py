@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["tickets.dashboard"])  # not an app of its own
 
 # A static schedule: one beat process for the whole installation.
 app.conf.beat_schedule = {
@@ -24,6 +25,14 @@ app.conf.beat_schedule = {
     "tickets-auto-close": {
         "task": "tickets.tasks.auto_close_task",
         "schedule": crontab(minute=17),
+    },
+    "tickets-anonymise-expired": {
+        "task": "tickets.tasks.anonymise_expired_task",
+        "schedule": crontab(hour=3, minute=41),
+    },
+    "tickets-dashboard-refresh": {
+        "task": "tickets.dashboard.tasks.dashboard_refresh_task",
+        "schedule": 60.0,
     },
     "tickets-poll-mailboxes": {
         "task": "tickets.tasks.poll_mailboxes_task",

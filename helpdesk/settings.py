@@ -5,6 +5,7 @@ broker, mail written to files. ``DATABASE_URL`` / ``REDIS_URL`` switch to Postgr
 Redis. ``DEBUG=false`` is production mode: ``SECRET_KEY`` must then be set.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -91,6 +92,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME", default=None)}
+elif env.bool("DB_POOL", default=False):
+    # Under ASGI every request runs in a new thread, so persistent per-thread connections
+    # (CONN_MAX_AGE) pile up; a psycopg pool shared by the process is the fix there.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -109,7 +119,24 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # redis-py 8 defaults that break channels-redis under real use: reads time
+            # out after 5 s, the same as its 5 s blocking pop (idle consumers crash with
+            # TimeoutError), and a pool holds at most 100 connections (a burst of
+            # sockets joining groups fails with MaxConnectionsError).
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
+                # Messages for all the sockets of one process share one Redis key:
+                # its capacity must cover a burst for hundreds of sockets, or
+                # group_send drops lines silently.
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=20000),
+                "expiry": 60,
+            },
         }
     }
 else:
@@ -120,11 +147,16 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery-broker"
+    _broker_dir = Path(env("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "celery-broker")))
+    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The file-system transport polls its folder; the default 1 s caps the embedded
+        # worker at about one task per second per process.
+        "polling_interval": 0.1,
     }
 else:
     # A dead broker must not hang a web request: fail fast, the outbox sweeper retries.
@@ -147,26 +179,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- E-mail -----------------------------------------------------------------------
 ANYMAIL_ESP = env("ANYMAIL_ESP", default="")
+# Every ANYMAIL_* variable becomes a key of ANYMAIL (ANYMAIL_MAILGUN_API_KEY → MAILGUN_API_KEY);
+# a value written as a JSON object (e.g. AMAZON_SES_CLIENT_PARAMS) is decoded. See docs/email.md.
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): json.loads(value) if value.lstrip().startswith("{") else value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
+}
 if ANYMAIL_ESP:
     # Any anymail ESP by configuration: ANYMAIL_ESP=mailgun + ANYMAIL_MAILGUN_API_KEY=...
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
-    ANYMAIL = {
-        key.removeprefix("ANYMAIL_"): value
-        for key, value in os.environ.items()
-        if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
-    }
 else:
-    _email = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-    if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
-        EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
-        if not EMAIL_FILE_PATH.startswith("/"):
-            EMAIL_FILE_PATH = "/" + EMAIL_FILE_PATH
+    # smtp://user:pass@host:25, smtp+tls://…:587, smtp+ssl://…:465, consolemail://,
+    # filemail:///abs/path, memorymail://, dummymail://
+    _email = env.email_url_config(env("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'mail'}")
     vars().update(_email)
-    ANYMAIL = {
-        key.removeprefix("ANYMAIL_"): value
-        for key, value in os.environ.items()
-        if key.startswith("ANYMAIL_")
-    }
+    if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        # django-environ drops the leading "/" of filemail:///abs/path.
+        EMAIL_FILE_PATH = "/" + (_email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")).lstrip("/")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Служба поддержки <support@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -174,11 +204,29 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 # Automatic mails (auto-replies, notices) per recipient per hour: no mail floods.
 AUTO_REPLY_HOURLY_CAP = env.int("AUTO_REPLY_HOURLY_CAP", default=10)
+# Inbound e-mail: a bigger message is kept in quarantine; a bigger attachment is left
+# out of the ticket with a note (the raw message keeps it).
+EMAIL_MAX_MESSAGE_BYTES = env.int("EMAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+EMAIL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+# IMAP polling: which messages to fetch from each mailbox folder (e.g. "UNSEEN").
+IMAP_SEARCH = env("IMAP_SEARCH", default="UNDELETED")
+IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=60)
+# More addresses that are ours (besides DEFAULT_FROM_EMAIL, SERVER_EMAIL and the queues'
+# addresses): never mailed automatically.
+OWN_EMAIL_ADDRESSES = env.list("OWN_EMAIL_ADDRESSES", default=[])
+# Outbox: a pending row whose task has not run after this many seconds is published
+# again by the sweeper; a row left "sending" longer than OUTBOX_SENDING_TIMEOUT belongs
+# to a dead worker (must exceed the send task's hard time limit, 150 s).
+OUTBOX_REQUEUE_AFTER = env.int("OUTBOX_REQUEUE_AFTER", default=60)
+OUTBOX_SENDING_TIMEOUT = env.int("OUTBOX_SENDING_TIMEOUT", default=300)
 
 # --- Tickets and SLA --------------------------------------------------------------
 TICKET_PREFIX = env("TICKET_PREFIX", default="SP")
 SLA_FIRST_RESPONSE_HOURS = env.int("SLA_FIRST_RESPONSE_HOURS", default=24)
 SLA_REMINDER_PERCENT = env.int("SLA_REMINDER_PERCENT", default=75)
+# Supervisor dashboard: the SLA compliance target line (%) and how long figures are cached.
+DASHBOARD_SLA_TARGET_PERCENT = env.int("DASHBOARD_SLA_TARGET_PERCENT", default=95)
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
 AUTO_CLOSE_DAYS = env.int("AUTO_CLOSE_DAYS", default=7)
 AUTO_ASSIGN = env.bool("AUTO_ASSIGN", default=False)
 # Appeals accepted per client IP per hour on the public form; 0 disables the limit.
@@ -210,6 +258,19 @@ UPLOAD_ALLOWED_EXTENSIONS = env.list(
 DATA_RETENTION_DAYS = env.int("DATA_RETENTION_DAYS", default=365)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Live chat --------------------------------------------------------------------
+# auto: the next waiting chat goes to the available operator with the fewest chats;
+# manual: operators pick waiting chats themselves in the console.
+CHAT_ROUTING = env("CHAT_ROUTING", default="auto")
+# Seconds without a console heartbeat after which an "online" operator gets no chats.
+CHAT_PRESENCE_TIMEOUT = env.int("CHAT_PRESENCE_TIMEOUT", default=90)
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=4000)
+# Lines one socket may send per 10 seconds; more are refused until the window passes.
+CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=20)
+# Chats a client IP may start per hour; 0 disables the limit.
+CHAT_START_RATE_LIMIT = env.int("CHAT_START_RATE_LIMIT", default=30)
+CHAT_TOKEN_MAX_AGE = env.int("CHAT_TOKEN_MAX_AGE", default=60 * 60 * 24)
 
 # --- Auth -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Операторова{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@support.example")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+    password = factory.django.Password("secret-pass-123")
 
 
 class QueueFactory(factory.django.DjangoModelFactory):

@@ -23,3 +23,10 @@ def poll_mailboxes_task() -> dict:
     from tickets.intake.imap import mailboxes_poll
 
     return mailboxes_poll()
+
+
+@shared_task(ignore_result=True)
+def anonymise_expired_task() -> int:
+    from tickets.services.retention import contacts_anonymise_expired
+
+    return contacts_anonymise_expired(retention_days=settings.DATA_RETENTION_DAYS)

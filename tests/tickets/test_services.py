@@ -65,7 +65,9 @@ def test_numbers_increase_by_one(queue, contact):
 
 def test_contact_is_found_again_by_email_case_insensitively(db):
     first = contact_get_or_create(full_name="Иван", email="Ivan@Example.com")
-    again = contact_get_or_create(full_name="Иван Петров", email="ivan@example.com", phone="89001112233")
+    again = contact_get_or_create(
+        full_name="Иван Петров", email="ivan@example.com", phone="89001112233"
+    )
 
     assert again.pk == first.pk
     assert again.phone == "+79001112233"
@@ -195,9 +197,7 @@ def test_pending_pauses_and_reopening_shifts_the_deadline(queue, contact):
     ticket.refresh_from_db()
     assert ticket.sla_paused_at is not None and ticket.sla_breach_at is None
 
-    Ticket.objects.filter(pk=ticket.pk).update(
-        sla_paused_at=timezone.now() - timedelta(hours=3)
-    )
+    Ticket.objects.filter(pk=ticket.pk).update(sla_paused_at=timezone.now() - timedelta(hours=3))
     ticket_set_status(ticket=ticket, status=Ticket.Status.OPEN)
     ticket.refresh_from_db()
 

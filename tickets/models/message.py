@@ -50,7 +50,11 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_time"),
+            # Supervisor dashboard: operators' answers today.
+            models.Index(fields=["created_at"], name="message_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_author_kind_display()}: {self.text[:60]}"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,29 @@ class Ticket(models.Model):
                 fields=["resolved_at"],
                 name="ticket_resolved_open",
                 condition=Q(status="resolved"),
+            ),
+            # Supervisor dashboard (tickets.dashboard.selectors): period range scans.
+            models.Index(fields=["queue", "created_at"], name="ticket_queue_created"),
+            models.Index(fields=["first_response_at"], name="ticket_first_response"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved"),
+            models.Index(
+                Least(Coalesce("first_response_at", "first_response_due"), "first_response_due"),
+                name="ticket_sla_decided",
+            ),
+            # Open tickets by queue/assignee/status with their SLA fields: an index-only
+            # scan on PostgreSQL (SQLite gets the partial index without INCLUDE).
+            models.Index(
+                fields=["status", "queue", "assignee"],
+                name="ticket_open_breakdown",
+                condition=Q(status__in=["new", "open", "pending"]),
+                include=[
+                    "id",
+                    "channel",
+                    "line",
+                    "first_response_due",
+                    "first_response_at",
+                    "sla_paused_at",
+                ],
             ),
         ]
         permissions = [

@@ -15,6 +15,7 @@ from tickets.services.messages import (
     message_add_from_requester,
     message_add_reply,
 )
+from tickets.services.retention import contact_anonymise, contacts_anonymise_expired
 from tickets.services.tickets import (
     ticket_assign,
     ticket_create,
@@ -28,6 +29,8 @@ from tickets.services.tickets import (
 __all__ = [
     "TicketClosedError",
     "attachment_validate",
+    "contact_anonymise",
+    "contacts_anonymise_expired",
     "attachments_add",
     "attachments_validate",
     "contact_find",

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -83,7 +84,12 @@ def ticket_create(
     )
     if auto_reply:
         notify.ticket_received(ticket=ticket, message=message)
-    ticket_event_publish(ticket=ticket, event="ticket.created", message=message)
+    if settings.AUTO_ASSIGN and queue.auto_assign:
+        from tickets.services.assignment import ticket_auto_assign
+
+        ticket = ticket_auto_assign(ticket=ticket)
+    # No live push here: nobody can be subscribed to a ticket that did not exist, and
+    # the publish costs a quarter of an appeal's CPU time (bench/README.md, intake).
     return ticket
 
 
