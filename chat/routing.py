@@ -1,3 +1,10 @@
-"""Websocket routes (the chat consumers are added by the live-chat work)."""
+"""Websocket routes: the citizen's chat and the operator console."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from chat import consumers
+
+websocket_urlpatterns = [
+    path("ws/chat/", consumers.CitizenChatConsumer.as_asgi()),
+    path("ws/chat/operator/", consumers.OperatorConsoleConsumer.as_asgi()),
+]

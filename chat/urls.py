@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from chat import views
 
 app_name = "chat"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.chat_page, name="page"),
+    path("widget.js", views.widget_js, name="widget"),
+    path("start/", views.chat_start_view, name="start"),
+    path("upload/", views.chat_upload, name="upload"),
+    path("files/<int:attachment_id>/", views.chat_file, name="file"),
+    path("transcript/", views.chat_transcript, name="transcript"),
+    path("console/upload/", views.console_upload, name="console_upload"),
+]

@@ -1,0 +1,486 @@
+"""Websocket adapters: the citizen's chat (/ws/chat/) and the operator console
+(/ws/chat/operator/). They parse frames, check who may do what, call chat.services, and
+relay group events; lines reach every listener through the ticket's group.
+
+Frames are JSON objects with a "type". Replies to the sender: "ack" {seq, id} once a line
+is stored, "error" {code, message}. Pushed: "line", "state", "queue", "typing",
+"delivered" (and for consoles "assigned", "released", "presence").
+"""
+
+import asyncio
+import time
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from chat import selectors, services
+from chat.models import ChatSession
+from tickets.events import ticket_group_name
+
+HELLO_TIMEOUT_SECONDS = 15
+TYPING_MIN_INTERVAL = 1.5
+
+
+class SocketRateLimiter:
+    """Sliding window per socket: at most `limit` frames per `window` seconds."""
+
+    def __init__(self, limit: int, window: float = 10.0):
+        self.limit = limit
+        self.window = window
+        self.stamps: deque[float] = deque()
+
+    def allow(self) -> bool:
+        if self.limit <= 0:
+            return True
+        now = time.monotonic()
+        while self.stamps and now - self.stamps[0] > self.window:
+            self.stamps.popleft()
+        if len(self.stamps) >= self.limit:
+            return False
+        self.stamps.append(now)
+        return True
+
+
+def _as_int(value, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class _ChatConsumerBase(AsyncJsonWebsocketConsumer):
+    async def join(self, group: str) -> None:
+        if group not in self.joined:
+            self.joined.add(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in list(getattr(self, "joined", ())):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = set()
+
+    async def send_error(self, code: str, message: str = "", **extra) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    async def say(self, call, *, seq, reply: dict | None = None, **kwargs):
+        """Store a line through `call`, answering "ack" (or "error") to the sender."""
+        reply = reply or {}
+        try:
+            # Not thread-sensitive: lines of different chats are stored in parallel on
+            # the thread pool instead of queueing behind one another on one thread.
+            message = await database_sync_to_async(call, thread_sensitive=False)(seq=seq, **kwargs)
+        except services.ChatError as exc:
+            await self.send_error(exc.code, exc.message, seq=seq, **reply)
+            return
+        await self.send_json(
+            {
+                "type": "ack",
+                "seq": seq,
+                "id": message.pk if message else None,
+                "duplicate": message is None,
+                **reply,
+            }
+        )
+
+
+class CitizenChatConsumer(_ChatConsumerBase):
+    """One citizen's chat. The first frame must be {"type": "hello", "token": ...}."""
+
+    async def connect(self):
+        self.joined: set[str] = set()
+        self.session_id: int | None = None
+        self.status = ""
+        self.limiter = SocketRateLimiter(settings.CHAT_RATE_LIMIT)
+        self.last_typing = 0.0
+        await self.accept()
+        self._hello_timer = asyncio.get_running_loop().call_later(
+            HELLO_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._close_unauthenticated())
+        )
+
+    async def _close_unauthenticated(self):
+        if self.session_id is None:
+            await self.close(code=4401)
+
+    async def disconnect(self, code):
+        timer = getattr(self, "_hello_timer", None)
+        if timer is not None:
+            timer.cancel()
+        await super().disconnect(code)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if self.session_id is None:
+            if kind == "hello":
+                await self.hello(content)
+            else:
+                await self.send_error("unauthenticated")
+                await self.close(code=4401)
+            return
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "message":
+            if not self.limiter.allow():
+                await self.send_error(
+                    "rate_limited", _("You are sending too fast."), seq=content.get("seq")
+                )
+                return
+            await self.say(
+                services.chat_citizen_say,
+                session_id=self.session_id,
+                seq=_as_int(content.get("seq")),
+                text=str(content.get("text") or ""),
+            )
+        elif kind == "typing":
+            now = time.monotonic()
+            if now - self.last_typing >= TYPING_MIN_INTERVAL:
+                self.last_typing = now
+                await self.channel_layer.group_send(
+                    services.session_group(self.session_id),
+                    {"type": "chat.typing", "who": "citizen", "session": self.session_id},
+                )
+        elif kind == "delivered":
+            ids = [_as_int(i) for i in (content.get("ids") or [])][:100]
+            if ids:
+                await self.channel_layer.group_send(
+                    services.session_group(self.session_id),
+                    {
+                        "type": "chat.delivered",
+                        "by": "citizen",
+                        "ids": ids,
+                        "session": self.session_id,
+                    },
+                )
+        elif kind == "end":
+            await database_sync_to_async(services.chat_end)(
+                session_id=self.session_id, by_citizen=True
+            )
+
+    async def hello(self, content):
+        self._hello_timer.cancel()
+        welcome = await database_sync_to_async(self._load, thread_sensitive=False)(
+            str(content.get("token") or ""), _as_int(content.get("last_id"))
+        )
+        if welcome is None:
+            await self.send_error("bad_token", _("This chat link is not valid any more."))
+            await self.close(code=4403)
+            return
+        await self.join(services.session_group(self.session_id))
+        await self.join(ticket_group_name(self.ticket_id))
+        if self.status == ChatSession.Status.WAITING:
+            await self.join(services.WAITING_GROUP)
+        await self.send_json(welcome)
+
+    def _load(self, token: str, last_id: int) -> dict | None:
+        session = selectors.access_chat_for_citizen(token)
+        if session is None:
+            return None
+        self.session_id = session.pk
+        self.ticket_id = session.ticket_id
+        self.first_message_id = session.first_message_id or 0
+        self.status = session.status
+        welcome = {
+            "type": "welcome",
+            "session": session.pk,
+            "number": session.ticket.reference,
+            "status": session.status,
+            "operator": (session.operator.first_name or session.operator.get_username())
+            if session.operator
+            else "",
+            "acked": session.citizen_seq,
+            "lines": selectors.session_lines(session, after_id=last_id),
+            "position": None,
+            "eta": None,
+        }
+        if session.status == ChatSession.Status.WAITING:
+            order = selectors.waiting_order()
+            per = selectors.seconds_per_position()
+            if session.pk in order:
+                position = order.index(session.pk) + 1
+                welcome["position"] = position
+                welcome["eta"] = position * per if per else None
+        return welcome
+
+    # --- group events -------------------------------------------------------------
+
+    async def ticket_event(self, event):
+        message = event.get("message")
+        if event.get("event") != "message.new" or not message or message.get("is_internal"):
+            return
+        if message["id"] < self.first_message_id:
+            return
+        await self.send_json({"type": "line", "line": {**message, "files": []}})
+
+    async def chat_files(self, event):
+        await self.send_json({"type": "line", "line": event["line"]})
+
+    async def chat_state(self, event):
+        self.status = event["status"]
+        if self.status != ChatSession.Status.WAITING:
+            await self.leave(services.WAITING_GROUP)
+        await self.send_json(
+            {
+                "type": "state",
+                "status": event["status"],
+                "number": event["number"],
+                "operator": event["operator"],
+                "reason": event.get("reason", ""),
+            }
+        )
+
+    async def chat_queue(self, event):
+        if self.status != ChatSession.Status.WAITING:
+            return
+        try:
+            position = event["order"].index(self.session_id) + 1
+        except ValueError:
+            return
+        per = event.get("per")
+        await self.send_json(
+            {"type": "queue", "position": position, "eta": position * per if per else None}
+        )
+
+    async def chat_typing(self, event):
+        if event["who"] == "operator":
+            await self.send_json({"type": "typing"})
+
+    async def chat_delivered(self, event):
+        if event["by"] == "operator":
+            await self.send_json({"type": "delivered", "ids": event["ids"]})
+
+
+class OperatorConsoleConsumer(_ChatConsumerBase):
+    """An operator's console: staff session only; several chats over one socket."""
+
+    async def connect(self):
+        self.joined = set()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_staff or not user.is_active:
+            await self.close(code=4403)
+            return
+        self.user = user
+        self.chats: dict[int, int] = {}  # session id -> ticket id
+        self.limiter = SocketRateLimiter(settings.CHAT_RATE_LIMIT * 3)
+        await self.accept()
+        await self.join(services.OPERATORS_GROUP)
+        await self.join(services.operator_group(user.pk))
+        init = await database_sync_to_async(self._init)()
+        for session_id, ticket_id in self.chats.items():
+            await self.join(services.session_group(session_id))
+            await self.join(ticket_group_name(ticket_id))
+        await self.send_json(init)
+
+    def _init(self) -> dict:
+        presence = services.presence_get(user=self.user)
+        services.presence_touch(user=self.user)
+        chats = []
+        for session in selectors.operator_sessions(self.user).select_related("ticket__requester"):
+            self.chats[session.pk] = session.ticket_id
+            chats.append(
+                {
+                    **services.session_summary(session),
+                    "lines": selectors.session_lines(session, internal=True),
+                }
+            )
+        waiting = list(selectors.chats_waiting().select_related("ticket__requester")[:100])
+        queue_ids = None
+        return {
+            "type": "init",
+            "me": {"id": self.user.pk, "name": selectors.user_display(self.user)},
+            "presence": {"availability": presence.availability, "max_chats": presence.max_chats},
+            "routing": settings.CHAT_ROUTING,
+            "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
+            "chats": chats,
+            "waiting": [services.session_summary(s) for s in waiting],
+            "count": selectors.chats_waiting().count(),
+            "canned": selectors.canned_responses(queue_ids),
+            "operators": selectors.operators_for_transfer(exclude_user=self.user),
+        }
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        session_id = _as_int(content.get("session"))
+        if kind in ("message", "typing", "delivered", "transfer", "end", "history") and (
+            session_id not in self.chats
+        ):
+            await self.send_error(
+                "not_yours",
+                _("This chat is not yours or has ended."),
+                seq=content.get("seq"),
+                session=session_id,
+            )
+            return
+        if kind == "heartbeat":
+            await database_sync_to_async(services.presence_touch)(user=self.user)
+            await self.send_json({"type": "pong"})
+        elif kind == "presence":
+            await self.presence(content)
+        elif kind == "accept":
+            try:
+                await database_sync_to_async(services.chat_accept)(
+                    session_id=session_id, operator=self.user
+                )
+            except (services.ChatError, ChatSession.DoesNotExist) as exc:
+                code = getattr(exc, "code", "missing")
+                await self.send_error(code, getattr(exc, "message", ""), session=session_id)
+        elif kind == "message":
+            if not self.limiter.allow():
+                await self.send_error(
+                    "rate_limited",
+                    _("You are sending too fast."),
+                    seq=content.get("seq"),
+                    session=session_id,
+                )
+                return
+            await self.say(
+                services.chat_operator_say,
+                reply={"session": session_id},
+                session_id=session_id,
+                operator=self.user,
+                seq=_as_int(content.get("seq")),
+                text=str(content.get("text") or ""),
+            )
+        elif kind == "typing":
+            await self.channel_layer.group_send(
+                services.session_group(session_id),
+                {"type": "chat.typing", "who": "operator", "session": session_id},
+            )
+        elif kind == "delivered":
+            ids = [_as_int(i) for i in (content.get("ids") or [])][:100]
+            await self.channel_layer.group_send(
+                services.session_group(session_id),
+                {"type": "chat.delivered", "by": "operator", "ids": ids, "session": session_id},
+            )
+        elif kind == "transfer":
+            await self.transfer(session_id, content)
+        elif kind == "end":
+            try:
+                await database_sync_to_async(services.chat_end)(
+                    session_id=session_id, actor=self.user
+                )
+            except services.ChatError as exc:
+                await self.send_error(exc.code, exc.message, session=session_id)
+        elif kind == "history":
+            lines = await database_sync_to_async(self._lines)(
+                session_id, _as_int(content.get("after_id"))
+            )
+            await self.send_json({"type": "history", "session": session_id, "lines": lines})
+        elif kind == "kb":
+            found = await database_sync_to_async(selectors.kb_suggestions)(
+                str(content.get("q") or "")[:200]
+            )
+            await self.send_json({"type": "kb", "results": found, "q": content.get("q")})
+        elif kind == "operators":
+            found = await database_sync_to_async(selectors.operators_for_transfer)(
+                exclude_user=self.user
+            )
+            await self.send_json({"type": "operators", "operators": found})
+
+    def _lines(self, session_id: int, after_id: int) -> list[dict]:
+        session = ChatSession.objects.get(pk=session_id)
+        return selectors.session_lines(session, after_id=after_id, internal=True)
+
+    async def presence(self, content):
+        try:
+            presence = await database_sync_to_async(services.presence_set)(
+                user=self.user,
+                availability=content.get("availability"),
+                max_chats=_as_int(content["max_chats"]) if content.get("max_chats") else None,
+            )
+        except services.ChatError as exc:
+            await self.send_error(exc.code, exc.message)
+            return
+        await self.send_json(
+            {
+                "type": "presence",
+                "availability": presence.availability,
+                "max_chats": presence.max_chats,
+            }
+        )
+
+    async def transfer(self, session_id: int, content):
+        target = content.get("to")
+
+        def run():
+            if target == "line2":
+                return services.chat_transfer(
+                    session_id=session_id,
+                    actor=self.user,
+                    to_second_line=True,
+                    note=str(content.get("note") or "")[:2000],
+                )
+            to_user = selectors.staff_user(_as_int(target))
+            return services.chat_transfer(session_id=session_id, actor=self.user, to_user=to_user)
+
+        try:
+            await database_sync_to_async(run)()
+        except services.ChatError as exc:
+            await self.send_error(exc.code, exc.message, session=session_id)
+        except ValidationError as exc:
+            await self.send_error("invalid", " ".join(exc.messages), session=session_id)
+
+    # --- group events -------------------------------------------------------------
+
+    async def console_queue(self, event):
+        await self.send_json(
+            {"type": "queue", "waiting": event["waiting"], "count": event["count"]}
+        )
+
+    async def console_assigned(self, event):
+        chat = event["chat"]
+        self.chats[chat["id"]] = chat["ticket_id"]
+        await self.join(services.session_group(chat["id"]))
+        await self.join(ticket_group_name(chat["ticket_id"]))
+        lines = await database_sync_to_async(self._lines)(chat["id"], 0)
+        await self.send_json({"type": "assigned", "chat": {**chat, "lines": lines}})
+
+    async def console_released(self, event):
+        session_id = event["session"]
+        ticket_id = self.chats.pop(session_id, None)
+        await self.leave(services.session_group(session_id))
+        if ticket_id is not None and ticket_id not in self.chats.values():
+            await self.leave(ticket_group_name(ticket_id))
+        await self.send_json(
+            {"type": "released", "session": session_id, "reason": event.get("reason", "")}
+        )
+
+    async def ticket_event(self, event):
+        message = event.get("message")
+        if event.get("event") != "message.new" or not message:
+            return
+        for session_id, ticket_id in self.chats.items():
+            if ticket_id == event["ticket_id"]:
+                await self.send_json(
+                    {"type": "line", "session": session_id, "line": {**message, "files": []}}
+                )
+
+    async def chat_files(self, event):
+        await self.send_json({"type": "line", "session": event["session"], "line": event["line"]})
+
+    async def chat_state(self, event):
+        await self.send_json({**event, "type": "state"})
+
+    async def chat_queue(self, event):
+        return  # citizens' positions; consoles get console.queue
+
+    async def chat_typing(self, event):
+        if event["who"] == "citizen":
+            await self.send_json({"type": "typing", "session": event["session"]})
+
+    async def chat_delivered(self, event):
+        if event["by"] == "citizen":
+            await self.send_json(
+                {"type": "delivered", "session": event["session"], "ids": event["ids"]}
+            )

@@ -1,0 +1,535 @@
+"""Writes for the live chat: start, routing, lines, transfer, end, availability, transcript.
+
+Every line is a ticket Message written through `tickets.services` (regulation 7: the
+transcript is on the ticket). Live pushes go to channel-layer groups after commit:
+
+- ``ticket.<id>``            lines (published by tickets.services, we only listen)
+- ``chat.session.<id>``      state, typing, delivered receipts, files of one chat
+- ``chat.waiting``           the waiting line (positions, estimate) for citizens
+- ``chat.operators``         the waiting list for every operator console
+- ``chat.operator.<user>``   chats given to or taken from one operator
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat import selectors
+from chat.models import ChatSession, OperatorPresence
+from notifications.models import Notification
+from notifications.services import notification_enqueue
+from tickets.models import Message, Queue, Ticket
+from tickets.selectors import ticket_find_for_requester
+from tickets.services import (
+    TicketClosedError,
+    attachments_validate,
+    contact_get_or_create,
+    message_add_from_requester,
+    message_add_reply,
+    ticket_assign,
+    ticket_continue_in_new,
+    ticket_create,
+    ticket_escalate,
+)
+
+logger = logging.getLogger(__name__)
+
+WAITING_GROUP = "chat.waiting"
+OPERATORS_GROUP = "chat.operators"
+
+
+def session_group(session_id: int) -> str:
+    return f"chat.session.{session_id}"
+
+
+def operator_group(user_id: int) -> str:
+    return f"chat.operator.{user_id}"
+
+
+class ChatError(Exception):
+    """A chat action that cannot be done now (ended chat, no free slot, not yours)."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+
+# --- live pushes ------------------------------------------------------------------
+
+
+def _send_now(group: str, payload: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, payload)
+    except Exception:  # noqa: BLE001 - a live push is best effort; the data is saved
+        logger.warning("could not push %s to %s", payload.get("type"), group, exc_info=True)
+
+
+def _push(group: str, payload: dict) -> None:
+    """Send to a group once the current transaction commits (never a rolled-back change)."""
+    transaction.on_commit(lambda: _send_now(group, payload))
+
+
+def session_summary(session: ChatSession) -> dict:
+    """What a console needs to show a chat in its list or a tab."""
+    ticket = session.ticket
+    requester = ticket.requester
+    return {
+        "id": session.pk,
+        "ticket_id": ticket.pk,
+        "number": ticket.reference,
+        "subject": ticket.subject,
+        "name": session.citizen_name or requester.full_name,
+        "email": requester.email,
+        "phone": requester.phone,
+        "queue": session.queue.name,
+        "queue_id": session.queue_id,
+        "status": session.status,
+        "started_at": session.started_at.isoformat(),
+        "accepted_at": session.accepted_at.isoformat() if session.accepted_at else None,
+        "operator": selectors.user_display(session.operator),
+        "operator_seq": session.operator_seq,
+        "ticket_url": ticket.get_absolute_url(),
+    }
+
+
+def _state_payload(session: ChatSession, *, reason: str = "") -> dict:
+    return {
+        "type": "chat.state",
+        "session": session.pk,
+        "status": session.status,
+        "number": session.ticket.reference,
+        "operator": (session.operator.first_name or session.operator.get_username())
+        if session.operator
+        else "",
+        "reason": reason,
+    }
+
+
+def queue_broadcast() -> None:
+    """After commit, tell waiting citizens their place and consoles the waiting list."""
+
+    def send() -> None:
+        waiting = list(selectors.chats_waiting().select_related("ticket__requester")[:2000])
+        per = selectors.seconds_per_position()
+        _send_now(
+            WAITING_GROUP,
+            {"type": "chat.queue", "order": [s.pk for s in waiting], "per": per},
+        )
+        _send_now(
+            OPERATORS_GROUP,
+            {
+                "type": "console.queue",
+                "waiting": [session_summary(s) for s in waiting[:100]],
+                "count": len(waiting),
+            },
+        )
+
+    transaction.on_commit(send)
+
+
+# --- start ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_start(
+    *,
+    queue: Queue,
+    full_name: str,
+    text: str,
+    email: str = "",
+    phone: str = "",
+    number: str = "",
+    language: str = "ru",
+) -> ChatSession:
+    """Open a chat on a ticket at once: a new one, or the citizen's existing appeal.
+
+    An existing number attaches only when the e-mail or phone matches its requester.
+    With no operator available the chat is left as a message: an ordinary ticket with
+    the usual auto-reply (status OFFLINE); otherwise the session waits for routing.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Please write your question.")})
+    existing = None
+    if number:
+        existing = ticket_find_for_requester(number, email) or ticket_find_for_requester(
+            number, phone
+        )
+        if existing is None:
+            raise ValidationError(
+                {"number": _("No appeal with this number was found for this e-mail or phone.")},
+                code="number_mismatch",
+            )
+    online = selectors.operators_available().exists()
+    message = None
+    if existing is not None:
+        try:
+            message = message_add_from_requester(
+                ticket=existing, text=text, channel=Ticket.Channel.CHAT
+            )
+            ticket = existing
+        except TicketClosedError:
+            ticket = ticket_continue_in_new(
+                ticket=existing, text=text, channel=Ticket.Channel.CHAT, auto_reply=not online
+            )
+        queue = ticket.queue
+    else:
+        requester = contact_get_or_create(full_name=full_name, email=email, phone=phone)
+        ticket = ticket_create(
+            queue=queue,
+            requester=requester,
+            channel=Ticket.Channel.CHAT,
+            subject=text.splitlines()[0][:120],
+            text=text,
+            language=language,
+            # With an operator on the line the chat itself shows the number; the
+            # auto-reply mail is for the offline case (regulation 2 either way).
+            auto_reply=not online,
+        )
+    if message is None:
+        message = ticket.messages.order_by("id").first()
+    now = timezone.now()
+    session = ChatSession.objects.create(
+        ticket=ticket,
+        queue=queue,
+        status=ChatSession.Status.WAITING if online else ChatSession.Status.OFFLINE,
+        citizen_name=full_name.strip()[:255],
+        language=language,
+        started_at=now,
+        ended_at=None if online else now,
+        first_message_id=message.pk if message else None,
+    )
+    if online:
+        queue_broadcast()
+        transaction.on_commit(chat_route)
+    return session
+
+
+# --- routing ----------------------------------------------------------------------
+
+
+def _assign(session: ChatSession, presence: OperatorPresence) -> None:
+    """Give a locked waiting session to an operator. Inside the caller's transaction."""
+    user = presence.user
+    session.status = ChatSession.Status.ACTIVE
+    session.operator = user
+    session.accepted_at = timezone.now()
+    session.save(update_fields=["status", "operator", "accepted_at"])
+    ticket_assign(ticket=session.ticket, assignee=user, actor=user)
+    _push(session_group(session.pk), _state_payload(session))
+    _push(operator_group(user.pk), {"type": "console.assigned", "chat": session_summary(session)})
+
+
+def chat_route() -> list[ChatSession]:
+    """Give waiting chats, oldest first, to the available operator with the fewest chats.
+
+    Safe to run in several processes at once: the waiting row is taken with SKIP LOCKED
+    and the operator's presence row is locked while their load is recounted, so nobody
+    gets more than `max_chats`. Does nothing when CHAT_ROUTING is "manual".
+    """
+    if settings.CHAT_ROUTING != "auto":
+        return []
+    assigned = []
+    while True:
+        with transaction.atomic():
+            session = (
+                ChatSession.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("ticket", "queue", "ticket__requester")
+                .filter(status=ChatSession.Status.WAITING)
+                .order_by("started_at", "id")
+                .first()
+            )
+            if session is None:
+                break
+            presence = _lock_free_operator(session)
+            if presence is None:
+                break
+            _assign(session, presence)
+            assigned.append(session)
+    if assigned:
+        with transaction.atomic():
+            queue_broadcast()
+    return assigned
+
+
+def _lock_free_operator(session: ChatSession) -> OperatorPresence | None:
+    for candidate in selectors.operator_candidates(session)[:20]:
+        presence = (
+            OperatorPresence.objects.select_for_update().select_related("user").get(pk=candidate.pk)
+        )
+        if selectors.operator_active_count(presence.user) < presence.max_chats:
+            return presence
+    return None
+
+
+@transaction.atomic
+def chat_accept(*, session_id: int, operator) -> ChatSession:
+    """An operator takes a waiting chat from the console (manual mode, or jumping in)."""
+    presence = presence_get(user=operator, lock=True)
+    session = _lock_session(session_id)
+    if session.status != ChatSession.Status.WAITING:
+        raise ChatError("taken", _("This chat has already been taken."))
+    if selectors.operator_active_count(operator) >= presence.max_chats:
+        raise ChatError("full", _("You already have as many chats as you can take."))
+    presence.user = operator
+    _assign(session, presence)
+    queue_broadcast()
+    return session
+
+
+def _lock_session(session_id: int) -> ChatSession:
+    return (
+        ChatSession.objects.select_for_update(of=("self",))
+        .select_related("ticket", "ticket__requester", "queue", "operator")
+        .get(pk=session_id)
+    )
+
+
+# --- lines ------------------------------------------------------------------------
+
+
+def _check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ChatError("empty", _("The message is empty."))
+    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
+        raise ChatError(
+            "too_long",
+            _("The message is too long: at most %(n)s characters.")
+            % {"n": settings.CHAT_MESSAGE_MAX_CHARS},
+        )
+    return text
+
+
+@transaction.atomic
+def chat_citizen_say(*, session_id: int, seq: int, text: str) -> Message | None:
+    """Store what the citizen said as a ticket message. None: `seq` was stored already.
+
+    `seq` is the client's sequence number for the line; a line resent after a reconnect
+    is recognised by it and never stored twice.
+    """
+    text = _check_text(text)
+    session = _lock_session(session_id)
+    if not session.is_live:
+        raise ChatError("ended", _("This chat has ended."))
+    if seq <= session.citizen_seq:
+        return None
+    message = message_add_from_requester(
+        ticket=session.ticket, text=text, channel=Ticket.Channel.CHAT
+    )
+    session.citizen_seq = seq
+    session.save(update_fields=["citizen_seq"])
+    return message
+
+
+@transaction.atomic
+def chat_operator_say(*, session_id: int, operator, seq: int, text: str) -> Message | None:
+    """Store the operator's line; no e-mail per line (the citizen reads it in the chat)."""
+    text = _check_text(text)
+    session = _lock_session(session_id)
+    if session.status != ChatSession.Status.ACTIVE or session.operator_id != operator.pk:
+        raise ChatError("not_yours", _("This chat is not yours or has ended."))
+    if seq <= session.operator_seq:
+        return None
+    message = message_add_reply(
+        ticket=session.ticket, author=operator, text=text, notify_requester=False
+    )
+    session.operator_seq = seq
+    session.save(update_fields=["operator_seq"])
+    return message
+
+
+@transaction.atomic
+def chat_files_add(
+    *, session: ChatSession, files: list[UploadedFile], operator=None, text: str = ""
+) -> Message:
+    """Files sent in the chat (same limits as the appeal form), shown inline in it."""
+    attachments_validate(files)
+    session = _lock_session(session.pk)
+    if not session.is_live:
+        raise ChatError("ended", _("This chat has ended."))
+    if operator is not None and session.operator_id != operator.pk:
+        raise ChatError("not_yours", _("This chat is not yours or has ended."))
+    text = (text or "").strip()[: settings.CHAT_MESSAGE_MAX_CHARS] or ", ".join(
+        f.name for f in files
+    )
+    if operator is None:
+        message = message_add_from_requester(
+            ticket=session.ticket, text=text, channel=Ticket.Channel.CHAT, attachments=files
+        )
+    else:
+        message = message_add_reply(
+            ticket=session.ticket,
+            author=operator,
+            text=text,
+            attachments=files,
+            notify_requester=False,
+        )
+    _push(
+        session_group(session.pk),
+        {
+            "type": "chat.files",
+            "session": session.pk,
+            "line": selectors.line_payload(message),
+        },
+    )
+    return message
+
+
+# --- transfer and end -------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_transfer(
+    *, session_id: int, actor, to_user=None, to_second_line: bool = False, note: str = ""
+) -> ChatSession:
+    """Hand a chat to another operator, or the ticket to the second line (regulation 6).
+
+    To the second line the chat ends: the citizen is told the answer will follow under
+    the ticket's number.
+    """
+    session = _lock_session(session_id)
+    if session.status != ChatSession.Status.ACTIVE or session.operator_id != actor.pk:
+        raise ChatError("not_yours", _("This chat is not yours or has ended."))
+    if to_second_line:
+        ticket_escalate(
+            ticket=session.ticket,
+            actor=actor,
+            note=note or _("Handed to the second line from the chat."),
+        )
+        return _end(session, actor=actor, reason="escalated")
+    if to_user is None or not to_user.is_staff or to_user.pk == actor.pk:
+        raise ChatError("bad_target", _("Choose another operator."))
+    session.operator = to_user
+    session.save(update_fields=["operator"])
+    ticket_assign(ticket=session.ticket, assignee=to_user, actor=actor)
+    _push(operator_group(actor.pk), {"type": "console.released", "session": session.pk})
+    _push(
+        operator_group(to_user.pk), {"type": "console.assigned", "chat": session_summary(session)}
+    )
+    _push(session_group(session.pk), _state_payload(session, reason="transferred"))
+    return session
+
+
+@transaction.atomic
+def chat_end(*, session_id: int, actor=None, by_citizen: bool = False) -> ChatSession:
+    session = _lock_session(session_id)
+    if not session.is_live:
+        return session
+    if not by_citizen and (actor is None or session.operator_id not in (None, actor.pk)):
+        raise ChatError("not_yours", _("This chat is not yours or has ended."))
+    return _end(session, actor=actor, reason="citizen" if by_citizen else "operator")
+
+
+def _end(session: ChatSession, *, actor, reason: str) -> ChatSession:
+    was_waiting = session.status == ChatSession.Status.WAITING
+    session.status = ChatSession.Status.ENDED
+    session.ended_at = timezone.now()
+    session.save(update_fields=["status", "ended_at"])
+    _push(session_group(session.pk), _state_payload(session, reason=reason))
+    if session.operator_id:
+        _push(
+            operator_group(session.operator_id),
+            {"type": "console.released", "session": session.pk, "reason": reason},
+        )
+    if was_waiting:
+        queue_broadcast()
+    else:
+        transaction.on_commit(chat_route)  # a slot is free
+    return session
+
+
+# --- availability -----------------------------------------------------------------
+
+
+def presence_get(*, user, lock: bool = False) -> OperatorPresence:
+    queryset = OperatorPresence.objects.select_for_update() if lock else OperatorPresence.objects
+    presence, _created = queryset.get_or_create(user=user)
+    return presence
+
+
+@transaction.atomic
+def presence_set(
+    *, user, availability: str | None = None, max_chats: int | None = None
+) -> OperatorPresence:
+    """Set an operator's availability (and limit); going online picks up waiting chats."""
+    presence = presence_get(user=user, lock=True)
+    fields = ["last_seen"]
+    presence.last_seen = timezone.now()
+    if availability is not None:
+        if availability not in OperatorPresence.Availability.values:
+            raise ChatError("bad_availability")
+        presence.availability = availability
+        fields.append("availability")
+    if max_chats is not None:
+        presence.max_chats = max(1, min(int(max_chats), 20))
+        fields.append("max_chats")
+    presence.save(update_fields=fields)
+    queue_broadcast()  # the estimate depends on who is online
+    if presence.availability == OperatorPresence.Availability.ONLINE:
+        transaction.on_commit(chat_route)
+    return presence
+
+
+def presence_touch(*, user) -> None:
+    """The console's heartbeat: the operator is still there.
+
+    Also re-runs routing when chats wait: a routing pass that lost a race for the last
+    free slots (several processes routing at once) leaves chats waiting until the next
+    trigger, and the heartbeat is the one trigger that always comes.
+    """
+    OperatorPresence.objects.filter(user=user).update(last_seen=timezone.now())
+    if ChatSession.objects.filter(status=ChatSession.Status.WAITING).exists():
+        chat_route()
+
+
+# --- transcript -------------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_transcript_send(*, session: ChatSession, email: str) -> Notification:
+    """Mail the conversation to the citizen (asked for in the widget when the chat ends)."""
+    from django.core.validators import validate_email
+
+    email = (email or "").strip().lower()
+    validate_email(email)
+    lines = [
+        {
+            "author": line["author"]
+            or (_("You") if line["author_kind"] == Message.Author.REQUESTER else _("Operator")),
+            "text": line["text"],
+            "time": timezone.localtime(
+                timezone.datetime.fromisoformat(line["created_at"])
+            ).strftime("%H:%M"),
+            "files": ", ".join(f["name"] for f in line["files"]),
+        }
+        for line in selectors.session_lines(session)
+    ]
+    ticket = session.ticket
+    return notification_enqueue(
+        recipient=email,
+        template="chat_transcript",
+        kind=Notification.Kind.NOTICE,
+        idempotency_key=f"chat:{session.pk}:transcript:{email}:{len(lines)}",
+        context={
+            "number": ticket.reference,
+            "name": session.citizen_name or ticket.requester.full_name,
+            "date": timezone.localtime(session.started_at).strftime("%d.%m.%Y"),
+            "lines": lines,
+            "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
+        },
+        language=session.language,
+        reference=ticket.reference,
+        from_email=ticket.queue.email_address or "",
+    )

@@ -1,0 +1,296 @@
+"""HTTP side of the chat: the page, the embeddable widget loader, the pre-chat step that
+issues the signed chat token, file uploads and downloads, the transcript request, and the
+operator console page (staff only, mounted in the admin).
+
+The citizen endpoints authenticate with the signed chat token sent in a header or field,
+never with a cookie, so they are exempt from CSRF: a cross-site page cannot borrow any
+ambient credential through them, and in the embedded iframe on another site the CSRF
+cookie would not even be sent. Starting chats is rate-limited per client IP instead.
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import selectors, services
+from chat.forms import ChatStartForm, TranscriptForm
+from chat.models import ChatSession
+from tickets.ratelimit import request_rate_limited
+from tickets.selectors import queues_for_appeal
+
+
+def _token(request: HttpRequest) -> str:
+    return request.headers.get("X-Chat-Token") or request.POST.get("token") or ""
+
+
+def _activate_requested_language(request: HttpRequest) -> None:
+    """The widget passes the host page's language (?lang=en) into the iframe."""
+    lang = request.GET.get("lang", "")
+    if lang in dict(settings.LANGUAGES):
+        translation.activate(lang)
+        request.LANGUAGE_CODE = lang
+
+
+def _errors(exc_or_form) -> dict:
+    if isinstance(exc_or_form, ValidationError):
+        if hasattr(exc_or_form, "error_dict"):
+            return {
+                k: [str(m) for e in v for m in e.messages]
+                for k, v in exc_or_form.error_dict.items()
+            }
+        return {"__all__": exc_or_form.messages}
+    return {k: [str(m) for m in v] for k, v in exc_or_form.errors.items()}
+
+
+def _citizen_strings() -> dict:
+    return {
+        "you": _("You"),
+        "operator": _("Operator"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+        "waiting": _("Waiting for an operator."),
+        "position": _("You are number %(position)s in the line."),
+        "eta": _("Estimated wait: about %(minutes)s min."),
+        "joined": _("%(name)s joined the chat."),
+        "transferred": _("Your chat was handed to %(name)s."),
+        "ended": _("The chat has ended."),
+        "escalated": _(
+            "Your question was handed to specialists. The answer will come under number %(number)s."
+        ),
+        "typing": _("The operator is typing…"),
+        "sending": _("sending"),
+        "sent": _("sent"),
+        "delivered": _("delivered"),
+        "failed": _("not sent"),
+        "tooLong": _("The message is too long: at most %(n)s characters."),
+        "tooFast": _("You are sending too fast."),
+        "uploading": _("Uploading %(name)s…"),
+        "tooBig": _("“%(name)s” is too large."),
+        "badType": _("“%(name)s”: files of this type are not accepted."),
+        "transcriptSent": _("The transcript has been sent to %(email)s."),
+        "invalidToken": _("This chat is not valid any more. Please start a new one."),
+    }
+
+
+@never_cache
+@require_GET
+def chat_page(request: HttpRequest) -> HttpResponse:
+    _activate_requested_language(request)
+    embed = request.GET.get("embed") == "1"
+    context = {
+        "embed": embed,
+        "form": ChatStartForm(),
+        "queues": queues_for_appeal(),
+        "online": selectors.operators_available().exists(),
+        "config": {
+            "startUrl": reverse("chat:start"),
+            "uploadUrl": reverse("chat:upload"),
+            "transcriptUrl": reverse("chat:transcript"),
+            "wsPath": "/ws/chat/",
+            "maxChars": settings.CHAT_MESSAGE_MAX_CHARS,
+            "maxBytes": settings.UPLOAD_MAX_BYTES,
+            "extensions": settings.UPLOAD_ALLOWED_EXTENSIONS,
+            "lang": translation.get_language(),
+            "strings": _citizen_strings(),
+        },
+    }
+    response = render(request, "chat/embed.html" if embed else "chat/page.html", context)
+    if embed:
+        # The widget shows this page in an iframe on other sites.
+        response.xframe_options_exempt = True
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def chat_start_view(request: HttpRequest) -> JsonResponse:
+    _activate_requested_language(request)
+    if request_rate_limited(request, scope="chat_start", limit=settings.CHAT_START_RATE_LIMIT):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many chats from your address. Try later.")]}},
+            status=429,
+        )
+    form = ChatStartForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": _errors(form)}, status=400)
+    data = form.cleaned_data
+    try:
+        session = services.chat_start(
+            queue=data["queue"],
+            full_name=data["full_name"],
+            email=data["email"],
+            phone=data["phone"],
+            number=data["number"],
+            text=data["text"],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": _errors(exc)}, status=400)
+    ticket = session.ticket
+    due = ticket.first_response_due
+    return JsonResponse(
+        {
+            "session": session.pk,
+            "status": session.status,
+            "number": ticket.reference,
+            "token": selectors.chat_token_for(session),
+            "due": formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") if due else "",
+            "email": ticket.requester.email,
+        }
+    )
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def chat_upload(request: HttpRequest) -> JsonResponse:
+    session = selectors.access_chat_for_citizen(_token(request))
+    if session is None:
+        return JsonResponse({"errors": {"__all__": [_("This chat is not valid.")]}}, status=403)
+    return _upload(request, session=session, operator=None)
+
+
+@staff_member_required
+@never_cache
+@require_POST
+def console_upload(request: HttpRequest) -> JsonResponse:
+    session = get_object_or_404(ChatSession, pk=request.POST.get("session") or 0)
+    return _upload(request, session=session, operator=request.user)
+
+
+def _upload(request: HttpRequest, *, session: ChatSession, operator) -> JsonResponse:
+    files = request.FILES.getlist("file")
+    if not files:
+        return JsonResponse({"errors": {"file": [_("Choose a file.")]}}, status=400)
+    try:
+        message = services.chat_files_add(
+            session=session, files=files, operator=operator, text=request.POST.get("text", "")
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": {"file": exc.messages}}, status=400)
+    except services.ChatError as exc:
+        return JsonResponse({"errors": {"__all__": [exc.message]}}, status=409)
+    return JsonResponse({"line": selectors.line_payload(message)})
+
+
+@never_cache
+@require_GET
+def chat_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """A file of a chat: for the citizen with the chat token (?t=), or for staff."""
+    session = selectors.access_chat_for_citizen(request.GET.get("t"))
+    if session is not None:
+        attachment = selectors.session_attachment(session, attachment_id)
+    elif request.user.is_authenticated and request.user.is_staff:
+        from tickets.models import Attachment
+
+        attachment = Attachment.objects.filter(pk=attachment_id).first()
+    else:
+        attachment = None
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    # Raster images are shown inline in the chat; anything else is only ever downloaded.
+    inline = attachment.content_type in ("image/png", "image/jpeg", "image/gif", "image/webp")
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def chat_transcript(request: HttpRequest) -> JsonResponse:
+    session = selectors.access_chat_for_citizen(_token(request))
+    if session is None:
+        return JsonResponse({"errors": {"__all__": [_("This chat is not valid.")]}}, status=403)
+    if request_rate_limited(request, scope="chat_transcript", limit=10):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many requests. Try later.")]}}, status=429
+        )
+    form = TranscriptForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": _errors(form)}, status=400)
+    services.chat_transcript_send(session=session, email=form.cleaned_data["email"])
+    return JsonResponse({"ok": True})
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def widget_js(request: HttpRequest) -> HttpResponse:
+    """The loader other sites embed: <script src="https://host/chat/widget.js"></script>."""
+    base = request.build_absolute_uri("/").rstrip("/")
+    labels = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            labels[code] = {"open": _("Chat with support"), "close": _("Close the chat")}
+    script = render(
+        request,
+        "chat/widget.js",
+        {"base_json": json.dumps(base), "labels_json": json.dumps(labels, ensure_ascii=False)},
+        content_type="text/javascript; charset=utf-8",
+    )
+    script["Access-Control-Allow-Origin"] = "*"
+    return script
+
+
+@staff_member_required
+@never_cache
+def console(request: HttpRequest, admin_context: dict | None = None) -> HttpResponse:
+    """The operator console; everything live happens over /ws/chat/operator/."""
+    context = {
+        **(admin_context or {}),
+        "title": _("Chat console"),
+        "config": {
+            "wsPath": "/ws/chat/operator/",
+            "uploadUrl": reverse("chat:console_upload"),
+            "ticketUrl": "/admin/tickets/ticket/0/change/",
+            "maxChars": settings.CHAT_MESSAGE_MAX_CHARS,
+        },
+    }
+    context["strings"] = {
+        "connected": _("connected"),
+        "reconnecting": _("reconnecting…"),
+        "accept": _("Accept"),
+        "openTicket": _("Open ticket %(number)s"),
+        "line2": _("Second line (escalate)"),
+        "transferTo": _("Transfer to…"),
+        "waited": _("waiting %(time)s"),
+        "ended": _("The chat has ended."),
+        "endedBy": {
+            "citizen": _("The citizen ended the chat."),
+            "operator": _("You ended the chat."),
+            "escalated": _("Handed to the second line."),
+        },
+        "transferred": _("The chat was handed to another operator."),
+        "close": _("Close"),
+        "confirmEnd": _("End this chat?"),
+        "you": _("You"),
+        "citizen": _("Citizen"),
+        "note": _("internal note"),
+        "full": _("You already have as many chats as you can take."),
+        "auto": _("automatic"),
+        "manual": _("manual"),
+        "noKb": _("Nothing found in the knowledge base."),
+    }
+    return render(request, "chat/console.html", context)
