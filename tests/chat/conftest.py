@@ -56,6 +56,19 @@ async def receive_until(communicator, kind: str, timeout: float = 3, **match) ->
             return frame
 
 
+@pytest.fixture(autouse=True)
+def _in_memory_channel_layer(settings):
+    """In-process consumer tests use the in-memory layer (each test has its own event
+    loop; a cached Redis layer is bound to the first one). The real Redis layer is
+    exercised across real server processes in test_two_processes.py."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
 @pytest.fixture
 def chat_operator(db):
     return UserFactory(username="chatop", first_name="Анна", last_name="Смирнова")
