@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -9,6 +11,15 @@ from django.conf import settings
 from tests.factories import ContactFactory, QueueFactory, UserFactory
 
 ARTIFACTS_DIR = settings.BASE_DIR / "artifacts"
+
+# Debian's Chromium, headless, with nothing that reaches for the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -84,3 +95,31 @@ def operator(db):
 @pytest.fixture
 def supervisor(db):
     return UserFactory(username="supervisor", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def translations():
+    """Compile the Russian translations (not committed) and drop Django's cached catalogs."""
+    from django.utils.translation import trans_real
+
+    subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "bin" / "compile-messages")],
+        check=True,
+        capture_output=True,
+    )
+    trans_real._translations = {}
+    trans_real._default = None
+
+
+@pytest.fixture
+def browser(translations, monkeypatch):
+    """Chromium through Playwright's sync API (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; tests also use the ORM
+    # between page loads, which Django would otherwise refuse.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

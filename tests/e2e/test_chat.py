@@ -16,14 +16,6 @@ from tickets.models import Attachment, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def server(tmp_path):
@@ -31,16 +23,6 @@ def server(tmp_path):
         PORTS["browser"], media_root=tmp_path / "media", extra_env={"CHAT_ROUTING": "manual"}
     ) as urls:
         yield urls[0]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _staff_cookie(user, url: str) -> dict:

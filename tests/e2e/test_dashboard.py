@@ -1,8 +1,5 @@
 """Browser check of the supervisor dashboard on demo data, with a screenshot to look at."""
 
-import subprocess
-import sys
-
 import pytest
 from django.core.management import call_command
 
@@ -11,39 +8,6 @@ from tickets.models import NumberSequence
 from tickets.numbering import COUNTER_NAME
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def translations():
-    from django.conf import settings
-    from django.utils.translation import trans_real
-
-    subprocess.run(
-        [sys.executable, str(settings.BASE_DIR / "bin" / "compile-messages")],
-        check=True,
-        capture_output=True,
-    )
-    trans_real._translations = {}
-    trans_real._default = None
-
-
-@pytest.fixture
-def browser(translations, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

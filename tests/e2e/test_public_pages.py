@@ -1,48 +1,16 @@
 """Browser walk through the public pages: the form, the success page, the status page."""
 
-import subprocess
-import sys
-
 import pytest
 
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def translations():
-    from django.conf import settings
-    from django.utils.translation import trans_real
-
-    subprocess.run(
-        [sys.executable, str(settings.BASE_DIR / "bin" / "compile-messages")],
-        check=True,
-        capture_output=True,
-    )
-    trans_real._translations = {}
-    trans_real._default = None
-
-
-@pytest.fixture
-def browser(translations, queue, other_queue, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test also writes to
-    # the database between page loads (an operator answering), which Django would refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(browser, queue, other_queue):
+    # The queues exist before the first page load.
+    return browser
 
 
 def _page(browser, width=1280, height=900):

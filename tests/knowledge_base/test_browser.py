@@ -6,48 +6,18 @@ from knowledge_base.demo import seed_articles
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def seeded(compiled_messages):
+def seeded(translations):
     # Database work happens before Playwright starts: its sync API runs an event loop
     # in this thread, and Django refuses ORM calls from inside one.
     seed_articles()
 
 
 @pytest.fixture
-def page(seeded):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-        yield context.new_page()
-        browser.close()
-
-
-@pytest.fixture
-def compiled_messages():
-    import subprocess
-    import sys
-
-    from django.conf import settings
-    from django.utils.translation import trans_real
-
-    subprocess.run(
-        [sys.executable, str(settings.BASE_DIR / "bin" / "compile-messages")],
-        check=True,
-        capture_output=True,
-    )
-    trans_real._translations = {}
-    trans_real._default = None
+def page(seeded, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    return context.new_page()
 
 
 def test_kb_index_screenshot(live_server, page, artifacts_dir):
