@@ -77,7 +77,7 @@ def test_page_shows_tiles_charts_and_at_risk_tickets(client, chief, dataset, fro
     html = client.get(INDEX + "?" + PERIOD).content.decode()
     assert 'data-tile="sla"' in html and "60,0 %" in html
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5
-    assert "Заявки по дням и каналам" in html
+    assert "Обращения по дням и каналам" in html
     ticket_c = dataset["tickets"]["C"]
     assert reverse("admin:tickets_ticket_change", args=[ticket_c.pk]) in html
     assert "просрочено на 19 ч 00 мин" in html
