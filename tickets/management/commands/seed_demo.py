@@ -13,7 +13,7 @@ not a flow: it writes what those flows would have left behind.
 import random
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -22,9 +22,38 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Model
 from django.utils import timezone
 
+from tickets.demo.bulk import (
+    EVENT_COLUMNS,
+    LINK_COLUMNS,
+    MESSAGE_COLUMNS,
+    RATING_COLUMNS,
+    TICKET_COLUMNS,
+    Progress,
+    RowWriter,
+    ticket_ids_by_number,
+)
+from tickets.demo.vocabulary import (
+    CHAT_APPS,
+    DAYS,
+    DEMO_PASSWORD,
+    FEMALE,
+    FOLLOW_UPS,
+    GROUP_PERMS,
+    INTERNAL_NOTES,
+    KB_APPS,
+    MAIL_DOMAINS,
+    MALE,
+    OPERATOR_FOLLOW_UPS,
+    ORGANISATIONS,
+    PENDING_QUESTIONS,
+    QUEUES,
+    STAFF,
+    TOPICS,
+    TRANSLIT,
+    make_inn,
+)
 from tickets.models import (
     Contact,
     Message,
@@ -35,400 +64,6 @@ from tickets.models import (
     TicketLink,
 )
 from tickets.numbering import format_ticket_number, ticket_numbers_reserve
-
-DEMO_PASSWORD = "demo12345"
-DAYS = 90
-
-QUEUES = [
-    {
-        "slug": "navigator",
-        "name": "Сайт Навигатора",
-        "email_address": "navigator@support.example",
-        "description": "Портал дополнительного образования: запись на кружки, личный кабинет.",
-        "position": 1,
-    },
-    {
-        "slug": "booking",
-        "name": "Система бронирования",
-        "email_address": "booking@support.example",
-        "description": "Бронирование площадок и мероприятий, оплата и возвраты.",
-        "position": 2,
-    },
-    {
-        "slug": "portal",
-        "name": "Единый портал",
-        "email_address": "portal@support.example",
-        "description": "Вход через Госуслуги, учётные записи, уведомления.",
-        "position": 3,
-    },
-]
-
-# (subject, requester text, operator answer) per queue.
-TOPICS = {
-    "navigator": [
-        (
-            "Не приходит СМС-код при регистрации",
-            "Здравствуйте! Пытаюсь зарегистрироваться на Навигаторе, но код подтверждения "
-            "по СМС не приходит уже третий раз. Телефон указан верно.",
-            "Здравствуйте! Мы проверили отправку: оператор связи задерживал сообщения. "
-            "Попробуйте запросить код ещё раз — сейчас всё работает.",
-        ),
-        (
-            "Как записать ребёнка в кружок",
-            "Добрый день. Подскажите, как записать сына (9 лет) в секцию робототехники? "
-            "Кнопка «Записаться» неактивна.",
-            "Добрый день! Запись открывается после добавления ребёнка в личном кабинете "
-            "(раздел «Дети»). После этого кнопка станет активной.",
-        ),
-        (
-            "Не отображается сертификат дополнительного образования",
-            "Сертификат был активирован в прошлом месяце, но в личном кабинете его не видно.",
-            "Сертификат привязан к другому профилю ребёнка. Мы объединили профили, "
-            "обновите страницу.",
-        ),
-        (
-            "Ошибка при входе в личный кабинет",
-            "При входе пишет «Неверный логин или пароль», хотя пароль я восстановила вчера.",
-            "Учётная запись была временно заблокирована после нескольких попыток входа. "
-            "Блокировка снята, войдите с новым паролем.",
-        ),
-        (
-            "Жалоба на организатора кружка",
-            "Занятия в кружке отменяют без предупреждения уже третью неделю подряд.",
-            "Спасибо за сообщение. Мы передали жалобу в муниципальный опорный центр, "
-            "ответ организатора придёт вам на почту.",
-        ),
-        (
-            "Предложение: фильтр по району",
-            "Было бы удобно искать кружки по району города, а не только по названию.",
-            "Спасибо за предложение! Мы передали его разработчикам портала.",
-        ),
-    ],
-    "booking": [
-        (
-            "Не прошла оплата бронирования",
-            "Деньги списались с карты, но бронь площадки осталась в статусе «Ожидает оплаты».",
-            "Платёж поступил с задержкой банка. Бронь подтверждена, квитанция отправлена "
-            "на вашу почту.",
-        ),
-        (
-            "Как отменить бронь и вернуть деньги",
-            "Нужно отменить бронирование зала на субботу. Как вернуть оплату?",
-            "Бронь отменена. Возврат поступит на карту в течение 5–10 рабочих дней.",
-        ),
-        (
-            "Не приходит письмо с подтверждением брони",
-            "Забронировал спортзал, но письмо с подтверждением так и не пришло.",
-            "Письмо попало в фильтр нежелательной почты вашего почтового сервиса. "
-            "Мы отправили подтверждение повторно.",
-        ),
-        (
-            "Ошибка 500 при выборе даты",
-            "При выборе даты в календаре страница показывает ошибку 500.",
-            "Ошибка исправлена в обновлении от сегодняшнего дня. Спасибо, что сообщили!",
-        ),
-        (
-            "Жалоба на состояние площадки",
-            "Забронированная площадка оказалась закрыта, администратора не было.",
-            "Приносим извинения. Оплата возвращена, организатору площадки вынесено предупреждение.",
-        ),
-    ],
-    "portal": [
-        (
-            "Не могу войти через Госуслуги",
-            "При входе через Госуслуги возвращает на главную без авторизации.",
-            "Проблема была на стороне интеграции с ЕСИА и устранена. Попробуйте войти снова.",
-        ),
-        (
-            "Как изменить адрес электронной почты",
-            "Сменил почту, как обновить её в профиле портала?",
-            "Адрес меняется в разделе «Профиль» → «Контакты»; новый адрес нужно подтвердить "
-            "по ссылке из письма.",
-        ),
-        (
-            "Не приходят уведомления",
-            "Перестали приходить уведомления о статусе заявлений.",
-            "В профиле были отключены уведомления по почте. Мы включили их, проверьте, пожалуйста.",
-        ),
-        (
-            "Удаление учётной записи",
-            "Прошу удалить мою учётную запись и персональные данные.",
-            "Запрос на удаление принят. Данные будут удалены в течение 30 дней, "
-            "о завершении мы сообщим.",
-        ),
-        (
-            "Предложение: тёмная тема",
-            "Добавьте, пожалуйста, тёмную тему оформления портала.",
-            "Спасибо! Предложение включено в план развития портала.",
-        ),
-    ],
-}
-
-FOLLOW_UPS = [
-    "Спасибо, но проблема повторилась сегодня утром.",
-    "Уточните, пожалуйста, сроки.",
-    "Прикладываю скриншот ошибки.",
-    "Спасибо, всё получилось!",
-    "Я сделала, как вы написали, но результата пока нет.",
-]
-OPERATOR_FOLLOW_UPS = [
-    "Проверили ещё раз — теперь всё должно работать. Напишите, если проблема сохранится.",
-    "Срок — до трёх рабочих дней, мы сообщим о результате.",
-    "Спасибо за скриншот, передали его специалистам второй линии.",
-]
-PENDING_QUESTIONS = [
-    "Уточните, пожалуйста, номер телефона, указанный при регистрации.",
-    "Пришлите, пожалуйста, скриншот ошибки.",
-    "Подскажите, каким браузером вы пользуетесь?",
-]
-INTERNAL_NOTES = [
-    "Проверить логи шлюза СМС за сутки.",
-    "Похоже на дубль обращения, уточнить у второй линии.",
-    "Гражданин звонил повторно, просил ускорить.",
-]
-
-MALE = (
-    ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков"],
-    ["Александр", "Сергей", "Дмитрий", "Андрей", "Алексей", "Иван", "Михаил", "Павел"],
-    ["Александрович", "Сергеевич", "Дмитриевич", "Андреевич", "Иванович", "Петрович"],
-)
-FEMALE = (
-    ["Иванова", "Смирнова", "Кузнецова", "Попова", "Васильева", "Соколова", "Петрова", "Орлова"],
-    ["Елена", "Ольга", "Наталья", "Мария", "Анна", "Татьяна", "Ирина", "Светлана"],
-    ["Александровна", "Сергеевна", "Дмитриевна", "Андреевна", "Ивановна", "Петровна"],
-)
-ORGANISATIONS = [
-    "МБОУ СОШ № 12",
-    "ООО «Ромашка»",
-    "ДЮСШ «Олимп»",
-    "МАУ ДО «Дом творчества»",
-    "ИП Сидоров А. В.",
-]
-MAIL_DOMAINS = ["mail.ru", "yandex.ru", "gmail.com", "rambler.ru", "example.com"]
-_TRANSLIT = str.maketrans(
-    {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-        "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-        "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
-        "я": "ya",
-    }
-)  # fmt: skip
-
-STAFF = [
-    # username, first name, last name, group, superuser
-    ("admin", "Администратор", "Системы", None, True),
-    ("operator1", "Анна", "Соколова", "Первая линия", False),
-    ("operator2", "Игорь", "Лебедев", "Первая линия", False),
-    ("operator3", "Дарья", "Волкова", "Первая линия", False),
-    ("specialist", "Никита", "Морозов", "Вторая линия", False),
-    ("supervisor", "Елена", "Орлова", "Супервизоры", False),
-]
-
-_OPERATOR_PERMS = [
-    "view_ticket",
-    "add_ticket",
-    "change_ticket",
-    "view_personal_data",
-    "view_message",
-    "add_message",
-    "view_attachment",
-    "add_attachment",
-    "view_contact",
-    "add_contact",
-    "change_contact",
-    "view_ticketlink",
-    "add_ticketlink",
-    "delete_ticketlink",
-    "view_ticketevent",
-    "view_cannedresponse",
-    "view_queue",
-    "view_satisfactionresponse",
-]
-GROUP_PERMS = {
-    "Первая линия": _OPERATOR_PERMS,
-    "Вторая линия": _OPERATOR_PERMS,
-    "Супервизоры": [
-        *_OPERATOR_PERMS,
-        "supervise",
-        "add_cannedresponse",
-        "change_cannedresponse",
-        "delete_cannedresponse",
-        "change_queue",
-        "view_inboundemail",
-        "change_inboundemail",
-        "view_notification",
-    ],
-}
-# Apps whose content the operators read and the supervisors edit, if installed.
-KB_APPS = ("knowledge_base",)
-CHAT_APPS = ("chat",)
-
-
-def _inn_check(digits: list[int], weights: tuple[int, ...]) -> int:
-    return sum(d * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
-
-
-def make_inn(rng: random.Random, *, person: bool) -> str:
-    """A random INN with correct check digits (10 for organisations, 12 for people)."""
-    if person:
-        digits = [rng.randint(0, 9) for _ in range(10)]
-        digits.append(_inn_check(digits, (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)))
-        digits.append(_inn_check(digits, (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)))
-    else:
-        digits = [rng.randint(0, 9) for _ in range(9)]
-        digits.append(_inn_check(digits, (2, 4, 10, 3, 5, 9, 4, 6, 8)))
-    return "".join(map(str, digits))
-
-
-# The columns the loader fills; every other column gets its field default.
-TICKET_COLUMNS = [
-    "number",
-    "token",
-    "queue_id",
-    "channel",
-    "kind",
-    "status",
-    "priority",
-    "line",
-    "assignee_id",
-    "assigned_group_id",
-    "requester_id",
-    "subject",
-    "language",
-    "created_at",
-    "last_activity_at",
-    "first_response_due",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "sla_remind_at",
-    "sla_breach_at",
-    "sla_paused_at",
-    "first_contact_resolution",
-]
-MESSAGE_COLUMNS = [
-    "ticket_id",
-    "author_kind",
-    "author_id",
-    "is_internal",
-    "channel",
-    "text",
-    "created_at",
-]
-EVENT_COLUMNS = [
-    "ticket_id",
-    "kind",
-    "actor_id",
-    "actor_label",
-    "field",
-    "old_value",
-    "new_value",
-    "note",
-    "created_at",
-]
-RATING_COLUMNS = ["ticket_id", "solved", "rating", "comment", "created_at"]
-LINK_COLUMNS = ["source_id", "target_id", "kind", "created_at"]
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    # What Django's SQLite backend stores: naive UTC text.
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-
-
-class RowWriter:
-    """Raw bulk inserts of plain dicts: COPY on PostgreSQL, executemany on SQLite.
-
-    The ORM's bulk_create spends most of its time compiling SQL per value; a loader of
-    millions of rows cannot afford that. Columns not given get the model field's default
-    (computed once), so fields added to the models later still get valid values.
-    """
-
-    def __init__(self, model: type[Model], given: list[str]):
-        self.table = model._meta.db_table
-        now = timezone.now()
-        sqlite = connection.vendor == "sqlite"
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self.columns = [f.column for f in fields]
-        self.plan = []
-        for field in fields:
-            if field.attname in given:
-                convert = _sqlite_datetime if sqlite and isinstance(field, DateTimeField) else None
-                self.plan.append((field.attname, convert, None))
-            else:
-                auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-                value = now if auto else field.get_default()
-                self.plan.append((None, None, field.get_db_prep_save(value, connection)))
-
-    def _rows(self, items):
-        plan = self.plan
-        for item in items:
-            yield tuple(
-                (convert(item[name]) if convert else item[name]) if name else constant
-                for name, convert, constant in plan
-            )
-
-    def write(self, items) -> None:
-        connection.ensure_connection()
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        table = connection.ops.quote_name(self.table)
-        # The raw DB-API cursor: same connection and transaction, no debug query log.
-        # Table and column names come from the model's metadata, quoted: not user input.
-        cursor = connection.connection.cursor()
-        try:
-            if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in self._rows(items):
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(self.columns))
-                sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-                cursor.executemany(sql, self._rows(items))
-        finally:
-            cursor.close()
-
-
-def ticket_ids_by_number(first: int, last: int) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT number, id FROM tickets_ticket WHERE number BETWEEN %s AND %s", [first, last]
-        )
-        return dict(cursor.fetchall())
-
-
-class Progress:
-    """A one-line progress bar with rows/s, redrawn in place."""
-
-    def __init__(self, stdout, total: int, label: str):
-        self.stdout, self.total, self.label = stdout, total, label
-        self.started = time.perf_counter()
-        self.rows = 0
-        self.done = 0
-        self._last = 0.0
-
-    def update(self, done: int, rows: int) -> None:
-        self.done += done
-        self.rows += rows
-        now = time.perf_counter()
-        if now - self._last < 0.5 and self.done < self.total:
-            return
-        self._last = now
-        elapsed = max(now - self.started, 1e-9)
-        share = self.done / self.total if self.total else 1
-        bar = "#" * int(share * 30)
-        self.stdout.write(
-            f"\r{self.label} [{bar:<30}] {share:6.1%} {self.done}/{self.total} "
-            f"| {self.rows} rows, {self.rows / elapsed:,.0f} rows/s",
-            ending="",
-        )
-        self.stdout.flush()
-
-    def finish(self) -> float:
-        elapsed = time.perf_counter() - self.started
-        self.stdout.write("")
-        return elapsed
 
 
 class Command(BaseCommand):
@@ -538,7 +173,7 @@ class Command(BaseCommand):
             full_name = f"{surname} {name} {rng.choice(patronymics)}"
             has_email = rng.random() < 0.85
             email = (
-                f"{name.lower().translate(_TRANSLIT)}.{surname.lower().translate(_TRANSLIT)}"
+                f"{name.lower().translate(TRANSLIT)}.{surname.lower().translate(TRANSLIT)}"
                 f"{i}@{rng.choice(MAIL_DOMAINS)}"
                 if has_email
                 else ""
