@@ -53,9 +53,10 @@ def server_env(args) -> dict:
             "SECURE_SSL_REDIRECT": "false",
             "APPEAL_RATE_LIMIT": "0",
             "LOG_LEVEL": "WARNING",
-            # ASGI runs each request in a fresh thread: pooled, not persistent, connections.
-            "DB_POOL": "true",
-            "DB_POOL_MAX_SIZE": "8",
+            # HTTP requests run on a fixed pool of threads (helpdesk/asgi.py), each with
+            # its persistent connection; DB_POOL=true in the environment switches to a
+            # psycopg pool per process instead.
+            "DB_POOL": os.environ.get("DB_POOL", "false"),
         }
     )
     if args.redis_url:

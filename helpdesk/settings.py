@@ -101,8 +101,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME", default=None)}
 elif env.bool("DB_POOL", default=False):
-    # Under ASGI every request runs in a new thread, so persistent per-thread connections
-    # (CONN_MAX_AGE) pile up; a psycopg pool shared by the process is the fix there.
+    # One psycopg pool per process instead of one persistent connection per thread
+    # (HTTP_THREADS + ASGI_THREADS threads per web process may each hold one).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
@@ -113,6 +113,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per web process that run HTTP requests (helpdesk/asgi.py); each keeps its
+# database connection for CONN_MAX_AGE seconds.
+HTTP_THREADS = env.int("HTTP_THREADS", default=10)
 
 # --- Redis: cache, Celery broker, channel layer ----------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -219,6 +222,9 @@ EMAIL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 
 # IMAP polling: which messages to fetch from each mailbox folder (e.g. "UNSEEN").
 IMAP_SEARCH = env("IMAP_SEARCH", default="UNDELETED")
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=60)
+# Workers that poll one mailbox at once, each over its own connection and taking its
+# share of the messages (match it to the Celery worker concurrency).
+IMAP_WORKERS = env.int("IMAP_WORKERS", default=1)
 # More addresses that are ours (besides DEFAULT_FROM_EMAIL, SERVER_EMAIL and the queues'
 # addresses): never mailed automatically.
 OWN_EMAIL_ADDRESSES = env.list("OWN_EMAIL_ADDRESSES", default=[])

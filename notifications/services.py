@@ -35,7 +35,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -142,6 +142,38 @@ def _suppression_reason(
     return ""
 
 
+def _insert_unless_exists(notification: Notification) -> bool:
+    """INSERT the row unless its idempotency key exists: one statement, no savepoint.
+
+    `INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id` (PostgreSQL and
+    SQLite ≥ 3.35) waits for a concurrent transaction holding the same key and then
+    skips, so two enqueues of one event never both insert. Sets the pk when inserted.
+    """
+    meta = Notification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [
+        field.get_db_prep_save(field.pre_save(notification, True), connection) for field in fields
+    ]
+    # Only identifiers from the model go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(meta.get_field('idempotency_key').column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    notification.pk = row[0]
+    notification._state.adding = False
+    notification._state.db = connection.alias
+    return True
+
+
 def notification_enqueue(
     *,
     recipient: str,
@@ -166,36 +198,31 @@ def notification_enqueue(
     """
     now = timezone.now()
     recipient = recipient.strip().lower()
-    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     reason = _suppression_reason(
         recipient=recipient, kind=kind, from_email=from_email, extra_own=own, now=now
     )
-    defaults = {
-        "recipient": recipient,
-        "template": template,
-        "kind": kind,
-        "context": context or {},
-        "language": language,
-        "reference": reference,
-        "from_email": from_email,
-        "reply_to": reply_to,
-        "headers": headers or {},
-        "attachments": attachments or [],
-        "message_id": make_message_id(reference),
-        "created_at": now,
+    notification = Notification(
+        idempotency_key=idempotency_key,
+        recipient=recipient,
+        template=template,
+        kind=kind,
+        context=context or {},
+        language=language,
+        reference=reference,
+        from_email=from_email,
+        reply_to=reply_to,
+        headers=headers or {},
+        attachments=attachments or [],
+        message_id=make_message_id(reference),
+        created_at=now,
         # If the on-commit publish is lost (broker down), the sweeper publishes the row
         # again once this moment has passed.
-        "next_attempt_at": now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
-        "status": Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
-        "reason": reason,
-    }
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(idempotency_key=idempotency_key, **defaults)
-    except IntegrityError:
-        # A concurrent transaction wrote the same key first.
+        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+        status=Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
+        reason=reason,
+    )
+    if not _insert_unless_exists(notification):
+        # The same event was enqueued before (or by a concurrent transaction).
         return Notification.objects.get(idempotency_key=idempotency_key)
     if reason:
         logger.info("notification %s suppressed: %s", notification.pk, reason)

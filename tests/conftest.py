@@ -57,6 +57,10 @@ def _isolated_settings(settings, tmp_path):
     from django.core.cache import cache
 
     cache.clear()
+    from tickets import notify
+
+    # Per-process cache of the queue addresses: a rolled-back test fires no signal.
+    notify.queue_addresses_forget()
     yield
 
 

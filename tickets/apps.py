@@ -11,3 +11,15 @@ class TicketsConfig(AppConfig):
         from tickets.intake import webhooks
 
         webhooks.connect()
+
+        # A changed queue address must stop auto-mails to it at once in this process.
+        from django.db.models.signals import post_delete, post_save
+
+        from tickets import notify
+        from tickets.models import Queue
+
+        def forget(**kwargs) -> None:
+            notify.queue_addresses_forget()
+
+        post_save.connect(forget, sender=Queue, dispatch_uid="queue_addresses_forget")
+        post_delete.connect(forget, sender=Queue, dispatch_uid="queue_addresses_forget_del")

@@ -5,6 +5,7 @@ so everything a template needs goes into the context here, and the idempotency k
 names the event, so the same event never mails twice.
 """
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlencode
@@ -20,15 +21,32 @@ from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
+# (read at, addresses): the queue addresses change a few times a year, appeals arrive
+# many times a second. Saving or deleting a queue clears it in this process
+# (TicketsConfig.ready); other processes see the change within QUEUE_ADDRESSES_TTL.
+_queue_addresses: tuple[float, frozenset[str]] | None = None
+QUEUE_ADDRESSES_TTL = 60.0
 
-def queue_addresses() -> set[str]:
+
+def queue_addresses() -> frozenset[str]:
     """Our inbound addresses: never mailed automatically (no loops between queues)."""
-    return {
+    global _queue_addresses
+    cached = _queue_addresses
+    if cached is not None and time.monotonic() - cached[0] < QUEUE_ADDRESSES_TTL:
+        return cached[1]
+    addresses = frozenset(
         address.lower()
         for address in Queue.objects.exclude(email_address="").values_list(
             "email_address", flat=True
         )
-    }
+    )
+    _queue_addresses = (time.monotonic(), addresses)
+    return addresses
+
+
+def queue_addresses_forget() -> None:
+    global _queue_addresses
+    _queue_addresses = None
 
 
 def _format_dt(value: datetime | None, language: str) -> str:

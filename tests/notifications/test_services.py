@@ -72,6 +72,54 @@ def test_same_idempotency_key_gives_one_row_and_one_mail(django_capture_on_commi
     assert len(mail.outbox) == 1
 
 
+def test_repeated_key_inside_a_transaction_keeps_the_transaction_usable():
+    # The duplicate is skipped by the INSERT itself: no IntegrityError poisons the
+    # caller's transaction, so it can go on writing.
+    with transaction.atomic():
+        first = _enqueue(key="ticket:7:resolved")
+        second = _enqueue(key="ticket:7:resolved")
+        third = _enqueue(key="ticket:7:other")
+    assert first.pk == second.pk != third.pk
+    assert Notification.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_enqueues_of_one_key_make_one_row():
+    import threading
+
+    from django.db import connection
+
+    count = 8
+    barrier = threading.Barrier(count)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def enqueue() -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=30)
+                row = _enqueue(key="ticket:9:received")
+            with lock:
+                ids.append(row.pk)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(ids)) == 1
+    assert Notification.objects.filter(idempotency_key="ticket:9:received").count() == 1
+
+
 def test_second_send_of_a_sent_row_is_skipped(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notification = _enqueue()

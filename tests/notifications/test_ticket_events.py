@@ -114,3 +114,17 @@ def test_requester_using_a_queue_address_gets_no_auto_reply(
     row = Notification.objects.get()
     assert row.status == Notification.Status.SUPPRESSED
     assert mail.outbox == []
+
+
+def test_a_queue_address_added_later_is_never_auto_replied_to(
+    queue, other_queue, django_capture_on_commit_callbacks
+):
+    from tests.factories import ContactFactory
+
+    _create(queue, ContactFactory(email="first@example.com"))  # fills the address cache
+    other_queue.email_address = "new-booking@support.example"
+    other_queue.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = _create(queue, ContactFactory(email="new-booking@support.example"))
+    row = Notification.objects.get(reference=ticket.reference)
+    assert row.status == Notification.Status.SUPPRESSED

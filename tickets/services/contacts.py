@@ -17,7 +17,8 @@ def contact_find(*, email: str = "", phone: str = "") -> Contact | None:
     return None
 
 
-@transaction.atomic
+# No savepoint: nothing here is caught and retried inside the caller's transaction.
+@transaction.atomic(savepoint=False)
 def contact_get_or_create(
     *,
     full_name: str,

@@ -19,7 +19,9 @@ from tickets.sla import sla_arm, sla_due_times
 from tickets.workflow import ticket_transition
 
 
-@transaction.atomic
+# No savepoint (two statements per appeal): a failure here fails the caller's
+# transaction; callers that go on after one (mail batches) hold their own savepoint.
+@transaction.atomic(savepoint=False)
 def ticket_create(
     *,
     queue: Queue,
