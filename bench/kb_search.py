@@ -2,16 +2,20 @@
 """Knowledge-base search benchmark: N articles (default 50,000), search and suggestion
 latency over realistic citizen queries.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_kb .venv/bin/python bench/kb_search.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_kb_bench .venv/bin/python bench/kb_search.py
     .venv/bin/python bench/kb_search.py --articles 5000        # SQLite fallback, smaller
 
 Seeds once (articles with slug prefix ``bench-``; ``--reseed`` starts over), then prints
 p50/p95/p99 of ``articles_search`` (the selector every caller uses) and of the
 ``/kb/suggest/`` endpoint through Django's test client, without and with the cache.
-Targets (issue 7): search p95 < 30 ms on PostgreSQL, suggestions p95 < 20 ms.
+On PostgreSQL it also prints load-independent figures per operation: SQL statements,
+shared buffers touched (EXPLAIN ANALYZE BUFFERS of every statement of one round) and
+the client's CPU time. Targets (issue 7): search p95 < 30 ms on PostgreSQL,
+suggestions p95 < 20 ms (cache cleared before each request).
 """
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -160,6 +164,7 @@ def seed(total: int, rng: random.Random) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE knowledge_base_article")
+            cursor.execute("VACUUM ANALYZE knowledge_base_articlehead")
     print(f"seed: done in {time.perf_counter() - started:.1f} s")
 
 
@@ -204,6 +209,40 @@ def bench_suggest(rounds: int, *, cached: bool) -> list[float]:
     return samples
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def costs(name: str, operation) -> None:
+    """Statements, shared buffers and client CPU per operation over one round of the
+    queries: figures that do not depend on what else the machine is doing."""
+    statements: list[tuple[str, object]] = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    cpu = time.process_time()
+    with connection.execute_wrapper(capture):
+        for query in QUERIES:
+            operation(query)
+    cpu = (time.process_time() - cpu) * 1000 / len(QUERIES)
+    buffers = 0
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            if sql.startswith("EXPLAIN"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            node = plan[0]["Plan"]
+            buffers += node.get("Shared Hit Blocks", 0) + node.get("Shared Read Blocks", 0)
+    print(
+        f"{name:<44} statements/op={len(statements) / len(QUERIES):4.1f}  "
+        f"buffers/op={buffers / len(QUERIES):6.0f}  client CPU/op={cpu:5.2f} ms"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=50_000)
@@ -225,11 +264,23 @@ def main() -> int:
     # Warm-up: connection, plan caches, OS page cache.
     for query in QUERIES:
         articles_search(query)
-    print(f"queries: {len(QUERIES)} distinct x {args.rounds} rounds")
+    print(f"queries: {len(QUERIES)} distinct x {args.rounds} rounds; {load()}")
     report("articles_search (public, page 1)", bench_search(args.rounds))
     report("articles_search (staff, page 2)", bench_search_staff_page2(args.rounds))
     report("GET /kb/suggest/ (cache cleared each time)", bench_suggest(args.rounds, cached=False))
     report("GET /kb/suggest/ (cached)", bench_suggest(args.rounds, cached=True))
+    print(f"after the timed runs: {load()}")
+    if connection.vendor == "postgresql":
+        client = Client()
+        costs("articles_search (public, page 1)", lambda q: articles_search(q))
+        costs(
+            "articles_search (staff, page 2)",
+            lambda q: articles_search(q, audience="staff", offset=10),
+        )
+        costs(
+            "GET /kb/suggest/ (cache cleared each time)",
+            lambda q: (cache.clear(), client.get("/kb/suggest/", {"q": q})),
+        )
     return 0
 
 

@@ -97,7 +97,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("body_html", "body_text", "search_vector", "search_head")
+            .defer("body_html", "body_text", "search_vector")
             .annotate(
                 helpful_ratio=Coalesce(
                     F("helpful_yes") * 100 / NullIf(total, 0),

@@ -10,11 +10,11 @@ import markdown
 import nh3
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, TextField, Value
+from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
 
-from knowledge_base.models import Article, ArticleVote, SearchTerm
+from knowledge_base.models import Article, ArticleHead, ArticleVote, SearchTerm
 
 SEARCH_CONFIG = "russian"
 
@@ -72,48 +72,94 @@ def _render_into(article: Article) -> None:
         article.published_at = timezone.now()
 
 
-def _vectors(title, summary, body_text) -> dict:
-    head = SearchVector(title, config=SEARCH_CONFIG, weight="A") + SearchVector(
+def _head_vector(title, summary) -> SearchVector:
+    return SearchVector(title, config=SEARCH_CONFIG, weight="A") + SearchVector(
         summary, config=SEARCH_CONFIG, weight="B"
     )
-    full = head + SearchVector(body_text, config=SEARCH_CONFIG, weight="C")
-    return {"search_head": head, "search_vector": full}
+
+
+def _full_vector(title, summary, body_text) -> SearchVector:
+    return _head_vector(title, summary) + SearchVector(body_text, config=SEARCH_CONFIG, weight="C")
+
+
+def _normalised_values(article: Article) -> tuple[Value, Value, Value]:
+    return (
+        Value(search_normalise(article.title)),
+        Value(search_normalise(article.summary)),
+        Value(search_normalise(article.body_text)),
+    )
 
 
 def _set_vectors(article: Article) -> None:
-    """Put the vectors on the instance as SQL expressions over the text *values*, so
-    they are computed inside the same INSERT/UPDATE (one row version, no second write).
+    """Put the full vector on the instance as an SQL expression over the text *values*,
+    so it is computed inside the same INSERT/UPDATE (one row version, no second write).
 
     The ``russian`` configuration stems Cyrillic words with the Russian Snowball stemmer
     and ASCII words with the English one, so English articles are indexed sensibly too.
     """
-    if connection.vendor != "postgresql":
-        return
-    for name, expression in _vectors(
-        Value(search_normalise(article.title)),
-        Value(search_normalise(article.summary)),
-        Value(search_normalise(article.body_text)),
-    ).items():
-        setattr(article, name, expression)
+    if connection.vendor == "postgresql":
+        article.search_vector = _full_vector(*_normalised_values(article))
 
 
 def _forget_vectors(article: Article) -> None:
-    # After save the attributes still hold the expressions; drop them so a later access
+    # After save the attribute still holds the expression; drop it so a later access
     # loads the stored value instead (deferred field).
-    for name in ("search_head", "search_vector"):
-        article.__dict__.pop(name, None)
+    article.__dict__.pop("search_vector", None)
 
 
-def articles_reindex(*, ids: Iterable[int] | None = None) -> int:
-    """Recompute the search vectors from the stored text in one UPDATE (all articles
-    when ``ids`` is None): for text changed behind the services' back, or a new
-    configuration. Only PostgreSQL has vectors; elsewhere a no-op returning 0."""
-    if connection.vendor != "postgresql":
-        return 0
-    qs = Article.objects.all() if ids is None else Article.objects.filter(pk__in=list(ids))
-    return qs.update(
-        **_vectors(*(_normalised_column(c) for c in ("title", "summary", "body_text")))
+def _heads_upsert(articles: Iterable[Article]) -> None:
+    """Write the search rows of saved articles in one statement: a new row gets the
+    article's view count; an existing one keeps its own (views are counted on both
+    rows as they happen, and the instance may be older than the last view)."""
+    postgres = connection.vendor == "postgresql"
+    rows = [
+        ArticleHead(
+            article_id=article.pk,
+            status=article.status,
+            audience=article.audience,
+            language=article.language,
+            view_count=article.view_count,
+            search_head=_head_vector(*_normalised_values(article)[:2]) if postgres else None,
+        )
+        for article in articles
+    ]
+    ArticleHead.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["article"],
+        update_fields=["status", "audience", "language", "search_head"],
     )
+
+
+@transaction.atomic
+def articles_reindex(*, ids: Iterable[int] | None = None) -> int:
+    """Recompute the search vectors and search rows from the stored articles (all of
+    them when ``ids`` is None): for text changed behind the services' back, or a new
+    configuration. Returns how many articles were reindexed."""
+    qs = Article.objects.all() if ids is None else Article.objects.filter(pk__in=list(ids))
+    ArticleHead.objects.bulk_create(
+        [
+            ArticleHead(article_id=pk, status=status, audience=audience, language=language)
+            for pk, status, audience, language in qs.values_list(
+                "pk", "status", "audience", "language"
+            )
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    source = Article.objects.filter(pk=OuterRef("article_id"))
+    heads = ArticleHead.objects.filter(article__in=qs)
+    updates = {
+        name: Subquery(source.values(name)[:1])
+        for name in ("status", "audience", "language", "view_count")
+    }
+    if connection.vendor == "postgresql":
+        columns = [_normalised_column(c) for c in ("title", "summary", "body_text")]
+        qs.update(search_vector=_full_vector(*columns))
+        head = _head_vector(*(_normalised_column(c) for c in ("title", "summary")))
+        updates["search_head"] = Subquery(source.annotate(v=head).values("v")[:1])
+    return heads.update(**updates)
 
 
 def _normalised_column(name: str) -> Replace:
@@ -143,6 +189,7 @@ def article_save(*, article: Article) -> Article:
     _set_vectors(article)
     article.save()
     _forget_vectors(article)
+    _heads_upsert([article])
     search_terms_add(titles=[article.title])
     return article
 
@@ -150,44 +197,55 @@ def article_save(*, article: Article) -> Article:
 @transaction.atomic
 def articles_bulk_create(*, articles: list[Article], batch_size: int = 500) -> list[Article]:
     """Seeding path: render each article and insert in batches; the vectors are
-    computed by the INSERT itself."""
+    computed by the INSERTs themselves."""
     for article in articles:
         _render_into(article)
         _set_vectors(article)
     created = Article.objects.bulk_create(articles, batch_size=batch_size)
     for article in created:
         _forget_vectors(article)
+    _heads_upsert(created)
     search_terms_add(titles=[a.title for a in created])
     return created
 
 
+@transaction.atomic
 def article_publish(*, article: Article) -> Article:
     article.status = Article.Status.PUBLISHED
     if article.published_at is None:
         article.published_at = timezone.now()
     article.save(update_fields=["status", "published_at", "updated_at"])
+    ArticleHead.objects.filter(article_id=article.pk).update(status=article.status)
     return article
 
 
+@transaction.atomic
 def article_unpublish(*, article: Article) -> Article:
     article.status = Article.Status.DRAFT
     article.save(update_fields=["status", "updated_at"])
+    ArticleHead.objects.filter(article_id=article.pk).update(status=article.status)
     return article
 
 
+@transaction.atomic
 def articles_set_status(*, ids: Iterable[int], status: str) -> int:
     """Admin bulk action: publish/unpublish many at once; returns how many changed."""
+    ids = list(ids)
     now = timezone.now()
-    qs = Article.objects.filter(pk__in=list(ids)).exclude(status=status)
+    qs = Article.objects.filter(pk__in=ids).exclude(status=status)
     changed = qs.update(status=status, updated_at=now)
     if status == Article.Status.PUBLISHED:
-        Article.objects.filter(pk__in=list(ids), published_at__isnull=True).update(published_at=now)
+        Article.objects.filter(pk__in=ids, published_at__isnull=True).update(published_at=now)
+    ArticleHead.objects.filter(article_id__in=ids).exclude(status=status).update(status=status)
     return changed
 
 
+@transaction.atomic
 def article_register_view(*, article: Article) -> None:
-    """Count a page view atomically (no read-modify-write race)."""
+    """Count a page view atomically (no read-modify-write race), on the article and on
+    its search row (which orders text-only hits by popularity)."""
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+    ArticleHead.objects.filter(article_id=article.pk).update(view_count=F("view_count") + 1)
 
 
 def visitor_key_hash(*, visitor_id: str) -> str:

@@ -213,9 +213,10 @@ def test_postgres_search_indexes_exist():
 
     assert {
         "kb_article_search_gin",
-        "kb_article_head_gin",
         "kb_article_public_search_gin",
-        "kb_article_public_head_gin",
+        "kb_head_gin",
+        "kb_head_public_gin",
+        "kb_head_popular_idx",
         "kb_searchterm_word_trgm",
     } <= names
 
@@ -247,9 +248,9 @@ def test_postgres_stemming_matches_across_cases_of_a_word():
 
 @pytest.mark.postgres
 def test_postgres_broad_query_reports_capped_total(monkeypatch):
-    from knowledge_base import selectors
+    from knowledge_base.selectors import search_postgres
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(search_postgres, "COUNT_CAP", 3)
     for n in range(5):
         ArticleFactory(title=f"Пароль, случай {n}")
 
@@ -276,3 +277,80 @@ def test_postgres_text_hits_with_more_query_words_in_title_come_first():
     )
 
     assert [h.slug for h in articles_search("забыл пароль").results] == ["password", "other"]
+
+
+def _corpus_for_tiers():
+    """Title hits, a summary hit, text-only hits with one of the words in the title, and
+    text-only hits with none, with view counts that disagree with the rank order."""
+    rows = [
+        ("title-both", "Забыли пароль: что делать", "", "Текст.", 1),
+        ("title-one", "Пароль от кабинета", "", "Забыли пароль? Нажмите ссылку.", 5),
+        ("summary-one", "Вход в кабинет", "Как сменить пароль.", "Забыли пароль? Бывает.", 9),
+        ("text-popular", "Режим работы", "", "Если забыли пароль, позвоните нам.", 80),
+        ("text-rare", "Сроки ответа", "", "Забыли пароль — восстановите его.", 3),
+        ("title-no-text", "Пароль и логин", "", "Ничего про это.", 50),
+        ("other", "Очистка кэша", "", "Совсем другое.", 99),
+    ]
+    for slug, title, summary, body, views in rows:
+        ArticleFactory(slug=slug, title=title, summary=summary, body=body, view_count=views)
+
+
+def _pages(query, *, audience="public"):
+    return [
+        [h.slug for h in articles_search(query, audience=audience, limit=2, offset=o).results]
+        for o in (0, 2, 4, 6)
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", ["забыл пароль", "пароль", "забыли"])
+def test_postgres_broad_query_pages_like_the_exact_ranking(monkeypatch, query):
+    """Past ``COUNT_CAP`` matches, hits are found tier by tier (walking by views); the
+    order and the pages must be those of ranking every match at once."""
+    from knowledge_base.selectors import search_postgres
+
+    _corpus_for_tiers()
+    exact = _pages(query)
+    monkeypatch.setattr(search_postgres, "COUNT_CAP", 1)
+
+    assert _pages(query) == exact
+    assert _pages(query, audience="staff") == exact
+
+
+@pytest.mark.postgres
+def test_postgres_exact_ranking_puts_title_words_before_popularity():
+    _corpus_for_tiers()
+
+    assert _pages("забыл пароль") == [
+        ["title-both", "title-one"],
+        ["summary-one", "text-popular"],
+        ["text-rare"],
+        [],
+    ]
+
+
+@pytest.mark.postgres
+def test_postgres_too_common_title_words_leave_text_hits_by_popularity(monkeypatch):
+    from knowledge_base.selectors import search_postgres
+
+    _corpus_for_tiers()
+    monkeypatch.setattr(search_postgres, "COUNT_CAP", 1)
+    monkeypatch.setattr(search_postgres, "RANK_CAP", -1)
+
+    assert _pages("забыл пароль")[:3] == [
+        ["title-both", "text-popular"],
+        ["summary-one", "title-one"],
+        ["text-rare"],
+    ]
+
+
+@pytest.mark.postgres
+def test_postgres_suggestions_follow_the_search_order(monkeypatch):
+    from knowledge_base.selectors import search_postgres
+
+    _corpus_for_tiers()
+    monkeypatch.setattr(search_postgres, "COUNT_CAP", 1)
+
+    assert [i["url"] for i in articles_suggest("забыл пароль", limit=4)] == [
+        f"/kb/{slug}/" for slug in ("title-both", "title-one", "summary-one", "text-popular")
+    ]
