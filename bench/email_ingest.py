@@ -1,18 +1,24 @@
-"""E-mail intake benchmark: messages/s and peak memory through the three code paths.
+"""E-mail intake benchmark: messages/s, CPU and statements per message, peak memory,
+through the three code paths.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_email \\
-        .venv/bin/python bench/email_ingest.py [--count 2000] [--pipe 100] [--no-imap]
+        .venv/bin/python bench/email_ingest.py [--count 2000] [--workers 1,2] [--pipe 100]
 
-1. batch: `email_ingest_batch` in-process in chunks of 50, as IMAP polling runs it;
-   also `email_ingest` one message per call (webhook / in-process pipe);
-2. imap: the same messages APPENDed to a throwaway Dovecot (127.0.0.1, port 8400-8499),
-   then `mailbox_poll` fetches, ingests and deletes them;
+1. batch: `email_ingest_batch` on chunks of 50, as IMAP polling runs it, in 1 and in
+   N worker processes (tasks of one chunk each, handed out as a Celery pool with
+   concurrency N would); also `email_ingest` one message per call (webhook);
+2. imap: the same kinds of messages APPENDed to a throwaway Dovecot (127.0.0.1, port
+   8400-8499), then `mailboxes_poll_parallel(workers=N)` (what `poll_mailboxes
+   --workers N` runs: N processes, each its own IMAP connection and UID shard) fetches,
+   ingests and deletes them;
 3. pipe: `manage.py ingest_email FILE`, one process per message (MTA pipe).
 
 Messages: the shared corpus (../shared/corpus/mail, MAIL_CORPUS_DIR) with fresh
 Message-IDs, plus generated ones: Russian plain text in utf-8/koi8-r/cp1251, HTML-only,
 attachments and inline images, replies (In-Reply-To), forwarded messages, auto-replies.
 The database named in DATABASE_URL is migrated and its tickets are left in place.
+Load-independent figures: Python CPU per message (all worker processes), PostgreSQL
+backend CPU per message (from /proc, same host only) and SQL statements per message.
 """
 
 import argparse
@@ -152,14 +158,20 @@ def setup_db():
     )
 
 
-def report(label: str, results, seconds: float, rss_before: float, cpu: float = 0.0) -> None:
+def report(label: str, results, seconds: float, rss_before: float, cpu: dict | None = None):
     statuses = {}
     for r in results:
         statuses[r] = statuses.get(r, 0) + 1
-    load = os.getloadavg()[0]
     if cpu:
-        # Python-side CPU only (parse + ORM); a busy machine stretches wall time, not this.
-        print(f"  {label}: {cpu / len(results) * 1000:.2f} ms Python CPU per message")
+        # Per message, whatever the load: Python (parse + ORM) in every worker process,
+        # the PostgreSQL backends serving them, and the statements they sent.
+        n = len(results)
+        print(
+            f"  {label}: {cpu['python'] / n * 1000:.2f} ms Python CPU, "
+            f"{cpu['postgres'] / n * 1000:.2f} ms PostgreSQL CPU, "
+            f"{cpu['statements'] / n:.1f} statements per message"
+        )
+    load = os.getloadavg()[0]
     print(f"  load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
     print(
         f"{label}: {len(results)} messages in {seconds:.2f} s = "
@@ -168,29 +180,90 @@ def report(label: str, results, seconds: float, rss_before: float, cpu: float = 
     )
 
 
-def run_batch(messages: list[bytes], size: int) -> None:
-    """`email_ingest_batch` in chunks, exactly as IMAP polling calls it."""
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (0 if unknown)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Python CPU, backend CPU and statements of the code run inside it (this process)."""
+
+    def __init__(self):
+        self.statements = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        self.pg = _backend_cpu()
+        self.cpu = time.process_time()
+        self.wrapper = connection.execute_wrapper(self)
+        self.wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.wrapper.__exit__(*exc)
+        self.figures = {
+            "python": time.process_time() - self.cpu,
+            "postgres": _backend_cpu() - self.pg,
+            "statements": self.statements,
+        }
+
+
+def _ingest_chunk(chunk: list[bytes]) -> tuple[list[str], dict]:
+    """One worker task: one chunk through `email_ingest_batch`."""
     from tickets.intake.ingest import email_ingest_batch
 
+    with Meter() as meter:
+        statuses = [str(r.status) for r in email_ingest_batch(chunk, source="imap")]
+    return statuses, meter.figures
+
+
+def _worker_ready(_=None) -> int:
+    connection.ensure_connection()
+    return os.getpid()
+
+
+def run_batch(messages: list[bytes], size: int, workers: int) -> None:
+    """`email_ingest_batch` on chunks of `size`, in `workers` processes."""
+    import multiprocessing
+
     rss = rss_mib()
-    results = []
-    cpu = time.process_time()
-    started = time.perf_counter()
-    for i in range(0, len(messages), size):
-        chunk = messages[i : i + size]
-        results += [r.status for r in email_ingest_batch(chunk, source="imap")]
-        if (i // size) % 10 == 9:
-            done = i + len(chunk)
-            print(
-                f"  batch {done}/{len(messages)} {done / (time.perf_counter() - started):.0f} msg/s"
-            )
-    report(
-        f"batch (email_ingest_batch, {size} per commit)",
-        results,
-        time.perf_counter() - started,
-        rss,
-        time.process_time() - cpu,
-    )
+    chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
+    results, totals = [], {"python": 0.0, "postgres": 0.0, "statements": 0}
+    connection.close()  # the children open their own
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        if pool is not None:
+            pool.map(_worker_ready, range(workers * 4))  # forked and connected before timing
+            tasks = pool.imap(_ingest_chunk, chunks)
+        else:
+            tasks = map(_ingest_chunk, chunks)
+        started = time.perf_counter()
+        for i, (statuses, figures) in enumerate(tasks):
+            results += statuses
+            for key in totals:
+                totals[key] += figures[key]
+            if i % 10 == 9:
+                rate = len(results) / (time.perf_counter() - started)
+                print(f"  batch {len(results)}/{len(messages)} {rate:.0f} msg/s")
+        seconds = time.perf_counter() - started
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    label = f"batch (email_ingest_batch, {size} per commit, {workers} worker process"
+    report(label + ("es)" if workers > 1 else ")"), results, seconds, rss, totals)
 
 
 def run_single(messages: list[bytes]) -> None:
@@ -198,13 +271,11 @@ def run_single(messages: list[bytes]) -> None:
     from tickets.intake.ingest import email_ingest
 
     rss = rss_mib()
-    cpu = time.process_time()
     started = time.perf_counter()
-    results = [email_ingest(raw, source="webhook").status for raw in messages]
+    with Meter() as meter:
+        results = [str(email_ingest(raw, source="webhook").status) for raw in messages]
     seconds = time.perf_counter() - started
-    report(
-        "single (email_ingest, 2 commits each)", results, seconds, rss, time.process_time() - cpu
-    )
+    report("single (email_ingest, 2 commits each)", results, seconds, rss, meter.figures)
 
 
 def _port() -> int:
@@ -289,13 +360,14 @@ service anvil {{
             time.sleep(0.1)
 
 
-def run_imap(messages: list[bytes]) -> None:
+def run_imap(messages: list[bytes], workers: int) -> None:
     import imaplib
 
-    from tickets.intake.imap import mailbox_poll
+    from tickets.intake.imap import mailboxes_poll_parallel
     from tickets.models import Mailbox, Queue
 
     process, port, root = start_dovecot()
+    mailbox = None
     try:
         client = imaplib.IMAP4("127.0.0.1", port)
         client.login("bench", "bench-pass")
@@ -304,6 +376,9 @@ def run_imap(messages: list[bytes]) -> None:
             client.append("INBOX", None, None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         client.logout()
         print(f"  appended {len(messages)} to dovecot in {time.perf_counter() - started:.1f} s")
+        # Only this mailbox is active while the poll runs (mailboxes_poll takes every
+        # active one); it is switched off again at the end.
+        Mailbox.objects.filter(is_active=True).update(is_active=False)
         mailbox, _ = Mailbox.objects.update_or_create(
             username="bench",
             host="127.0.0.1",
@@ -312,23 +387,42 @@ def run_imap(messages: list[bytes]) -> None:
                 "port": port,
                 "security": Mailbox.Security.NONE,
                 "password": "bench-pass",
-                "is_active": False,  # not picked up by the beat task elsewhere
+                "is_active": True,
             },
         )
         rss = rss_mib()
         cpu = time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        stats = mailbox_poll(mailbox=mailbox)
+        if workers > 1:
+            stats = mailboxes_poll_parallel(workers=workers)[str(mailbox)]
+        else:
+            with Meter() as meter:
+                stats = mailboxes_poll_parallel(workers=1)[str(mailbox)]
         seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        python = time.process_time() - cpu
+        python += after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
         fetched = stats["fetched"]
-        cpu_ms = (time.process_time() - cpu) / max(fetched, 1) * 1000
-        print(f"  imap: {cpu_ms:.2f} ms Python CPU per message; load {os.getloadavg()[0]:.1f}")
+        extra = ""
+        if workers == 1:
+            extra = (
+                f", {meter.figures['postgres'] / max(fetched, 1) * 1000:.2f} ms PostgreSQL CPU,"
+                f" {meter.figures['statements'] / max(fetched, 1):.1f} statements"
+            )
         print(
-            f"imap (fetch + ingest + delete): {fetched} messages in {seconds:.2f} s = "
+            f"  imap: {python / max(fetched, 1) * 1000:.2f} ms Python CPU{extra} per message; "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"imap (fetch + ingest + delete, {workers} worker process"
+            f"{'es' if workers > 1 else ''}): {fetched} messages in {seconds:.2f} s = "
             f"{fetched / seconds:.1f} msg/s; peak RSS {rss_mib():.0f} MiB "
             f"(+{rss_mib() - rss:.0f}); {stats}"
         )
     finally:
+        if mailbox is not None:
+            Mailbox.objects.filter(pk=mailbox.pk).update(is_active=False)
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
@@ -363,21 +457,42 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--pipe", type=int, default=100)
     parser.add_argument("--no-imap", action="store_true")
+    parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--single", type=int, default=300, help="messages for email_ingest")
+    parser.add_argument(
+        "--workers", default="1,2", help="worker processes for batch and IMAP, e.g. 1,2"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=300,
+        help="messages ingested untimed first, so every run finds the senders' contacts",
+    )
     args = parser.parse_args()
+    workers = [int(w) for w in args.workers.split(",") if w.strip()]
     random.seed(5)
     setup_db()
     print(f"building {args.count} messages (corpus: {CORPUS.is_dir()}) ...")
     messages = build_messages(args.count)
     print(f"  {sum(map(len, messages)) / 1024 / 1024:.1f} MiB in total")
     try:
-        run_batch(messages, args.batch_size)
+        if args.warmup:
+            from tickets.intake.ingest import email_ingest_batch
+
+            warmup = build_messages(args.warmup)
+            for i in range(0, len(warmup), args.batch_size):
+                email_ingest_batch(warmup[i : i + args.batch_size], source="imap")
+            print(f"  warm-up: {len(warmup)} messages ingested (not timed)")
+        for n in workers if not args.no_batch else []:
+            # Each run gets the same kinds of messages with new Message-IDs.
+            run_batch(
+                messages if n == workers[0] else build_messages(args.count), args.batch_size, n
+            )
         if args.single:
             run_single(build_messages(args.single))
-        if not args.no_imap:
-            # The same kinds of messages again, with new Message-IDs (not duplicates).
-            run_imap(build_messages(args.count))
+        for n in workers if not args.no_imap else []:
+            run_imap(build_messages(args.count), n)
         if args.pipe:
             run_pipe(build_messages(args.pipe))
     finally:

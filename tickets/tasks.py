@@ -19,10 +19,23 @@ def auto_close_task() -> int:
 
 
 @shared_task(ignore_result=True)
-def poll_mailboxes_task() -> dict:
+def poll_mailboxes_task() -> dict | None:
+    """Poll every mailbox; with IMAP_WORKERS > 1, one task per share of the messages."""
+    from tickets.intake.imap import imap_workers, mailboxes_poll
+
+    workers = imap_workers()
+    if workers == 1:
+        return mailboxes_poll()
+    for shard in range(workers):
+        poll_mailboxes_shard_task.delay(shard, workers)
+    return None
+
+
+@shared_task(ignore_result=True)
+def poll_mailboxes_shard_task(shard: int, shards: int) -> dict:
     from tickets.intake.imap import mailboxes_poll
 
-    return mailboxes_poll()
+    return mailboxes_poll(shard=shard, shards=shards)
 
 
 @shared_task(ignore_result=True)

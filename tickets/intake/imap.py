@@ -6,18 +6,24 @@ one commit stores the batch's raw bytes, one more its processing).
 A message is moved to the archive folder (or deleted) only after `email_ingest` has
 committed it, so a crash or a database outage never loses mail: at worst the next
 poll fetches it again, and the Message-ID makes it a duplicate.
+
+Several workers can share one mailbox (IMAP_WORKERS): worker `shard` of `shards` takes
+the messages whose UID modulo `shards` is `shard`, over its own connection, so no
+message is fetched by two of them. A poll of a (mailbox, shard) that is still running
+when the next one starts (a big backlog, beat every minute) makes the newcomer skip.
 """
 
 import contextlib
 import imaplib
 import logging
+import multiprocessing
 import os
 import re
 import ssl
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +33,7 @@ from tickets.models import InboundEmail, Mailbox
 logger = logging.getLogger(__name__)
 
 FETCH_BATCH = 50
+_POLL_LOCK_CLASS = 0x5E4A12
 
 
 class MailboxError(Exception):
@@ -104,14 +111,51 @@ def _remove(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes]) -> None:
         _check(client.expunge(), "EXPUNGE")
 
 
+@contextlib.contextmanager
+def _poll_lock(mailbox: Mailbox, shard: int):
+    """Yield whether this (mailbox, shard) is ours to poll: a PostgreSQL session lock,
+    released at the end or with the connection if the worker dies. Elsewhere (the
+    embedded SQLite set-up runs one worker) always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = [_POLL_LOCK_CLASS, (mailbox.pk * 1024 + shard) % 2**31]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
 def mailbox_poll(
     *,
     mailbox: Mailbox,
     limit: int | None = None,
     ingest: Callable[..., list[IngestResult]] = email_ingest_batch,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict:
-    """Fetch, ingest and remove one mailbox's messages. Errors go to `last_error`."""
-    stats = {"fetched": 0, "processed": 0, "duplicate": 0, "quarantined": 0, "failed": 0}
+    """Fetch, ingest and remove one mailbox's messages (those of `shard` of `shards`).
+    Errors go to `last_error`."""
+    with _poll_lock(mailbox, shard) as ours:
+        if not ours:
+            logger.info("mailbox %s shard %s: still being polled; skipped", mailbox, shard)
+            return {**_empty_stats(), "skipped": 1, "error": ""}
+        return _mailbox_poll(
+            mailbox=mailbox, limit=limit, ingest=ingest, shard=shard, shards=shards
+        )
+
+
+def _empty_stats() -> dict:
+    return {"fetched": 0, "processed": 0, "duplicate": 0, "quarantined": 0, "failed": 0}
+
+
+def _mailbox_poll(*, mailbox, limit, ingest, shard: int, shards: int) -> dict:
+    stats = _empty_stats()
     error = ""
     client = None
     try:
@@ -121,6 +165,8 @@ def mailbox_poll(
         _check(client.select(_quote(mailbox.folder)), "SELECT")
         criteria = getattr(settings, "IMAP_SEARCH", "UNDELETED") or "ALL"
         uids = _check(client.uid("SEARCH", None, criteria), "SEARCH")[0].split()
+        if shards > 1:
+            uids = [uid for uid in uids if int(uid) % shards == shard]
         if limit is not None:
             uids = uids[:limit]
         for start in range(0, len(uids), FETCH_BATCH):
@@ -150,7 +196,9 @@ def mailbox_poll(
                 client.logout()
     mailbox.last_polled_at = timezone.now()
     mailbox.last_error = error
-    mailbox.save(update_fields=["last_polled_at", "last_error"])
+    # With several shards, the first one clears the error; any of them records one.
+    fields = ["last_polled_at", "last_error"] if error or shard == 0 else ["last_polled_at"]
+    mailbox.save(update_fields=fields)
     stats["error"] = error
     return stats
 
@@ -173,9 +221,44 @@ def _remove_after_commit(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[byt
     transaction.on_commit(later)
 
 
-def mailboxes_poll() -> dict:
-    """Poll every active mailbox once; one failing mailbox does not stop the others."""
+def imap_workers() -> int:
+    return max(1, getattr(settings, "IMAP_WORKERS", 1))
+
+
+def mailboxes_poll(*, shard: int = 0, shards: int = 1) -> dict:
+    """Poll every active mailbox once (its `shard` of `shards`); one failing mailbox
+    does not stop the others."""
     results = {}
     for mailbox in Mailbox.objects.filter(is_active=True).select_related("queue"):
-        results[str(mailbox)] = mailbox_poll(mailbox=mailbox)
+        results[str(mailbox)] = mailbox_poll(mailbox=mailbox, shard=shard, shards=shards)
+    return results
+
+
+def _poll_in_child(shard: int, shards: int) -> dict:
+    try:
+        return mailboxes_poll(shard=shard, shards=shards)
+    finally:
+        connections.close_all()
+
+
+def mailboxes_poll_parallel(*, workers: int) -> dict:
+    """`mailboxes_poll` in `workers` processes, each polling its shard of every mailbox
+    (`manage.py poll_mailboxes --workers N`, where no Celery worker pool runs it).
+    Returns the statistics summed per mailbox."""
+    if workers <= 1:
+        return mailboxes_poll()
+    # Children must not share the parent's database connection: they open their own.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        parts = pool.starmap(_poll_in_child, [(shard, workers) for shard in range(workers)])
+    results: dict[str, dict] = {}
+    for part in parts:
+        for name, stats in part.items():
+            total = results.setdefault(name, {"error": ""})
+            for key, value in stats.items():
+                if key == "error":
+                    total["error"] = total["error"] or value
+                else:
+                    total[key] = total.get(key, 0) + value
     return results

@@ -78,6 +78,8 @@ class InboundEmail(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
     )
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
+    # SHA-256 of the content: how a message without a Message-ID is known again.
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
     sender = models.CharField(_("from"), max_length=998, blank=True)
     recipient = models.CharField(_("to"), max_length=998, blank=True)
     subject = models.CharField(_("subject"), max_length=998, blank=True)
@@ -112,7 +114,12 @@ class InboundEmail(models.Model):
                 fields=["-received_at"],
                 name="inbound_quarantined",
                 condition=models.Q(status="quarantined"),
-            )
+            ),
+            models.Index(
+                fields=["content_hash"],
+                name="inbound_content_hash",
+                condition=models.Q(message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,21 +1,27 @@
 """The IMAP door against a real Dovecot (Debian's dovecot-imapd), started per test."""
 
 import imaplib
+import io
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 
 from tickets.intake import imap as imap_module
 from tickets.intake.imap import mailbox_poll, mailboxes_poll
+from tickets.intake.ingest import email_ingest_batch
 from tickets.models import InboundEmail, Mailbox, NumberSequence, Ticket
 from tickets.numbering import COUNTER_NAME
+from tickets.tasks import poll_mailboxes_task
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 
@@ -263,3 +269,69 @@ def test_password_can_come_from_the_environment(dovecot, mailbox, monkeypatch):
 
 def test_imap_module_has_the_beat_entry_point():
     assert callable(imap_module.mailboxes_poll)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_share_a_mailbox_each_taking_its_own_messages(dovecot, mailbox):
+    for i in range(6):
+        append(dovecot, message(f"Вопрос {i}"))
+    first = mailbox_poll(mailbox=mailbox, shard=0, shards=2)
+    assert first["processed"] == 3  # UIDs 2, 4, 6
+    assert count(dovecot) == 3
+    second = mailbox_poll(mailbox=mailbox, shard=1, shards=2)
+    assert second["processed"] == 3
+    assert count(dovecot) == 0
+    assert Ticket.objects.count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_poll_of_a_mailbox_still_being_polled_is_skipped(dovecot, mailbox):
+    append(dovecot, message("Долгий опрос"))
+    inside, go = threading.Event(), threading.Event()
+    first: dict = {}
+
+    def slow_ingest(raws, **kwargs):
+        inside.set()
+        assert go.wait(timeout=30)
+        return email_ingest_batch(raws, **kwargs)
+
+    def run_first():
+        try:
+            first.update(mailbox_poll(mailbox=mailbox, ingest=slow_ingest))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    assert inside.wait(timeout=30)
+    second = mailbox_poll(mailbox=Mailbox.objects.get(pk=mailbox.pk))
+    go.set()
+    thread.join(timeout=60)
+    assert second["skipped"] == 1
+    assert second["fetched"] == 0
+    assert first["processed"] == 1
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_fans_out_one_task_per_worker(dovecot, mailbox, settings):
+    settings.IMAP_WORKERS = 2
+    for i in range(4):
+        append(dovecot, message(f"Вопрос {i}"))
+    poll_mailboxes_task()  # eager in tests: the shard tasks run here
+    assert count(dovecot) == 0
+    assert Ticket.objects.count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_poll_mailboxes_with_two_worker_processes_ingests_everything_once(dovecot, mailbox):
+    for i in range(6):
+        append(dovecot, message(f"Вопрос {i}"))
+    out = io.StringIO()
+    call_command("poll_mailboxes", "--workers", "2", stdout=out)
+    assert "'processed': 6" in out.getvalue()
+    assert count(dovecot) == 0
+    assert Ticket.objects.count() == 6
+    assert InboundEmail.objects.filter(status=InboundEmail.Status.PROCESSED).count() == 6

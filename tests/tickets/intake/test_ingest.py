@@ -59,7 +59,7 @@ def test_any_failure_while_routing_quarantines_instead_of_raising(make_email, qu
     def boom(**kwargs):
         raise RuntimeError("database said no")
 
-    monkeypatch.setattr("tickets.intake.ingest.ticket_create", boom)
+    monkeypatch.setattr("tickets.intake.route.ticket_create", boom)
     result = ingest(make_email())
     inbound = InboundEmail.objects.get(pk=result.inbound_email_id)
     assert result.status == "quarantined"
@@ -72,7 +72,7 @@ def test_retry_of_a_quarantined_message_creates_the_ticket(
     make_email, queue, monkeypatch, operator
 ):
     with monkeypatch.context() as patch:
-        patch.setattr("tickets.intake.ingest.ticket_create", lambda **kw: 1 / 0)
+        patch.setattr("tickets.intake.route.ticket_create", lambda **kw: 1 / 0)
         result = ingest(make_email())
     inbound = InboundEmail.objects.get(pk=result.inbound_email_id)
     retried = email_process(inbound=inbound, actor=operator)
@@ -125,17 +125,17 @@ def test_inline_image_is_stored_inline_with_its_content_id(queue):
 
 
 def test_batch_ingest_quarantines_only_the_failing_message(make_email, queue, monkeypatch):
-    from tickets.intake import ingest as ingest_module
+    from tickets.intake import route as route_module
     from tickets.intake.ingest import email_ingest_batch
 
-    real_create = ingest_module.ticket_create
+    real_create = route_module.ticket_create
 
     def picky_create(**kwargs):
         if kwargs["subject"] == "bad":
             raise RuntimeError("this one fails")
         return real_create(**kwargs)
 
-    monkeypatch.setattr(ingest_module, "ticket_create", picky_create)
+    monkeypatch.setattr(route_module, "ticket_create", picky_create)
     raws = [make_email(subject="one"), make_email(subject="bad"), make_email(subject="three")]
     results = email_ingest_batch(raws, source=InboundEmail.Source.IMAP)
     assert [r.status for r in results] == ["processed", "quarantined", "processed"]
@@ -150,3 +150,33 @@ def test_absurdly_long_message_id_is_cut_to_fit_the_index(queue):
     result = ingest(raw)
     assert result.status == "processed"
     assert len(InboundEmail.objects.get().message_id) <= 300
+
+
+def test_batch_rerun_after_a_failure_keeps_every_other_outcome(
+    make_email, queue, monkeypatch, caplog
+):
+    from tickets.intake import route as route_module
+    from tickets.intake.ingest import email_ingest_batch
+
+    real_create = route_module.ticket_create
+
+    def picky_create(**kwargs):
+        if kwargs["subject"] == "bad":
+            raise RuntimeError("this one fails")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(route_module, "ticket_create", picky_create)
+    raws = [
+        b"Subject: no sender\r\n\r\nhello\r\n",  # quarantined before the failure
+        make_email(subject="one", message_id="<one@example.com>"),
+        make_email(subject="bad"),
+        make_email(subject="one", message_id="<one@example.com>"),  # the same again
+    ]
+    results = email_ingest_batch(raws, source=InboundEmail.Source.IMAP)
+    assert [r.status for r in results] == ["quarantined", "processed", "quarantined", "duplicate"]
+    assert "this one fails" in results[2].error
+    assert InboundEmail.objects.get(pk=results[0].inbound_email_id).error != ""
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["one"]
+    # the savepoint-per-message rerun did it, not the one-transaction-each last resort
+    assert "retried one savepoint each" in caplog.text
+    assert "rolled back" not in caplog.text
