@@ -119,13 +119,22 @@ def own_addresses() -> set[str]:
 
 
 def _recipient_hourly_count(recipient: str, now: datetime) -> int:
-    return (
-        Notification.objects.filter(
-            recipient=recipient, kind__in=CAPPED_KINDS, created_at__gte=now - timedelta(hours=1)
-        )
-        .exclude(status=Notification.Status.SUPPRESSED)
-        .count()
+    """Automatic messages (not suppressed) to `recipient` in the last hour.
+
+    Runs before every auto-reply, so it is written out: the same query through the ORM
+    costs 0.9 ms of Python to build, this 0.15 ms (bench/README.md, e-mail intake).
+    Served by the `notification_cap` index (recipient, kind, created_at).
+    """
+    kinds = list(CAPPED_KINDS)
+    sql = (
+        "SELECT COUNT(*) FROM notifications_notification "  # noqa: S608 - fixed text
+        f"WHERE recipient = %s AND kind IN ({', '.join(['%s'] * len(kinds))}) "
+        "AND created_at >= %s AND status <> %s"
     )
+    params = [recipient, *kinds, now - timedelta(hours=1), Notification.Status.SUPPRESSED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def _suppression_reason(
