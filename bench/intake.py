@@ -53,10 +53,11 @@ def server_env(args) -> dict:
             "SECURE_SSL_REDIRECT": "false",
             "APPEAL_RATE_LIMIT": "0",
             "LOG_LEVEL": "WARNING",
-            # HTTP requests run on a fixed pool of threads (helpdesk/asgi.py), each with
-            # its persistent connection; DB_POOL=true in the environment switches to a
-            # psycopg pool per process instead.
-            "DB_POOL": os.environ.get("DB_POOL", "false"),
+            # A psycopg pool per process, as docker-compose.yml runs it: 9.3 ms of server
+            # CPU per appeal against 11.6 ms with a persistent connection per HTTP thread
+            # (health-check SELECT 1 per request, twice the backends). DB_POOL=false in
+            # the environment measures the latter.
+            "DB_POOL": os.environ.get("DB_POOL", "true"),
         }
     )
     if args.redis_url:
