@@ -12,18 +12,24 @@ What it does:
 4. Starts N chats over HTTP (/chat/start/), then opens N citizen sockets, alternating
    processes; automatic routing spreads the chats over the operators, so a citizen on
    one process usually talks to an operator on the other.
-5. Every citizen sends --messages lines, one every --interval seconds (jittered);
-   the simulated operator answers each line at once. Measured per line:
-   ack (citizen -> stored -> ack), one-way (citizen -> operator console) and round trip
-   (citizen -> operator -> answer back at the citizen).
-6. Checks nothing was lost: every answer arrived, and every ticket holds exactly
-   1 + 2 * messages lines. Prints RSS and CPU of the daphne processes, and a profile of
-   one stored line (queries and time) to show where the time goes.
+5. Every citizen sends --messages lines, one every --interval seconds (jittered
+   x0.5-1.5, waiting for the answer first); the simulated operator answers each line at
+   once. Offered load: citizens / interval citizen lines per second, and as many answers.
+   Measured per line: ack (citizen -> stored -> ack), one-way (citizen -> operator
+   console) and round trip (citizen -> operator -> answer back at the citizen).
+6. Tells late from lost: an answer not back within --timeout is late if it arrives
+   before the run ends (plus a grace period), lost if it never does; the percentiles
+   include late answers at their real latency. Checks the tickets: every ticket holds
+   exactly 1 + messages citizen lines and messages answers, in the order they were said.
+7. Prints RSS and CPU of the daphne processes (and CPU per stored line), the bench
+   client's own CPU, and a profile of one stored line in-process: SQL statements, and
+   CPU in Python and in the PostgreSQL backend per line (load-independent figures).
 """
 
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import resource
@@ -100,13 +106,23 @@ def seed(operators: int, max_chats: int) -> tuple[int, list[str]]:
     return queue.pk, cookies
 
 
-def start_servers(env: dict) -> list[subprocess.Popen]:
+def server_command(server: str, port: int) -> list[str]:
+    binary = str(Path(sys.executable).with_name(server))
+    if server == "uvicorn":
+        # uvloop + the websockets library; Django has no lifespan support.
+        return [
+            *(binary, "helpdesk.asgi:application", "--host", "127.0.0.1", "--port", str(port)),
+            *("--lifespan", "off", "--no-access-log", "--log-level", "warning"),
+        ]
+    return [binary, "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
+
+
+def start_servers(env: dict, server: str) -> list[subprocess.Popen]:
     import httpx
 
-    daphne = str(Path(sys.executable).with_name("daphne"))
     procs = [
         subprocess.Popen(
-            [daphne, "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
+            server_command(server, port),
             cwd=BASE_DIR,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -118,16 +134,16 @@ def start_servers(env: dict) -> list[subprocess.Popen]:
         deadline = time.monotonic() + 40
         while True:
             if proc.poll() is not None:
-                raise SystemExit(f"daphne on {port} exited; see var/bench-chat-{port}.log")
+                raise SystemExit(f"{server} on {port} exited; see var/bench-chat-{port}.log")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/chat/widget.js", timeout=2).is_success:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit(f"daphne on {port} did not start")
+                raise SystemExit(f"{server} on {port} did not start")
             time.sleep(0.3)
-    log("daphne up on", ", ".join(map(str, PORTS)), "pids", [p.pid for p in procs])
+    log(server, "up on", ", ".join(map(str, PORTS)), "pids", [p.pid for p in procs])
     return procs
 
 
@@ -142,7 +158,8 @@ class Stats:
         self.sent_at: dict[str, float] = {}
         self.replies: dict[str, asyncio.Future] = {}
         self.errors: list[str] = []
-        self.lost = 0
+        self.late = 0  # answered, but after the timeout
+        self.lost = 0  # never answered
         self.failed_sockets = 0
 
 
@@ -230,6 +247,7 @@ async def _citizen(url, token, index, args, stats: Stats, connected, go: asyncio
                     stats.errors.append(f"citizen {index}: {frame}")
 
         task = asyncio.create_task(reader())
+        late: list[tuple[str, float]] = []
         await welcomed.wait()
         connected()
         await go.wait()
@@ -243,11 +261,19 @@ async def _citizen(url, token, index, args, stats: Stats, connected, go: asyncio
             acks[k] = started
             await ws.send(json.dumps({"type": "message", "seq": k, "text": "q:" + key}))
             try:
-                answered = await asyncio.wait_for(stats.replies[key], args.timeout)
+                answered = await asyncio.wait_for(asyncio.shield(stats.replies[key]), args.timeout)
                 stats.rtt.append(answered - started)
             except TimeoutError:
-                stats.lost += 1
+                late.append((key, started))
             await asyncio.sleep(args.interval * random.uniform(0.5, 1.5))
+        # Late answers still count at their real latency; lost ones never come.
+        for key, started in late:
+            try:
+                answered = await asyncio.wait_for(stats.replies[key], args.grace)
+                stats.rtt.append(answered - started)
+                stats.late += 1
+            except TimeoutError:
+                stats.lost += 1
         await asyncio.sleep(0.5)
         task.cancel()
 
@@ -343,19 +369,38 @@ async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
     }
 
 
-def check_tickets(sessions: list[int], messages: int) -> tuple[int, int]:
-    from django.db.models import Count
-
+def check_tickets(sessions: list[int], messages: int) -> dict:
+    """Lines per ticket by side, and whether each side's lines are stored in order."""
     from chat.models import ChatSession
+    from tickets.models import Message
 
-    counts = ChatSession.objects.filter(pk__in=sessions).annotate(n=Count("ticket__messages"))
-    wrong = sum(1 for s in counts if s.n != 1 + 2 * messages)
-    stored = sum(s.n for s in counts)
-    return stored, wrong
+    tickets = dict(ChatSession.objects.filter(pk__in=sessions).values_list("ticket_id", "pk"))
+    lines: dict[int, dict[str, list[int]]] = {t: {"q": [], "a": []} for t in tickets}
+    stored = Message.objects.filter(ticket_id__in=tickets).order_by("id")
+    for ticket_id, text in stored.values_list("ticket_id", "text"):
+        if text[:2] in ("q:", "a:"):
+            lines[ticket_id][text[0]].append(int(text.rsplit(":", 1)[1]))
+    expected = list(range(1, messages + 1))
+    return {
+        "citizen_lines": sum(len(v["q"]) for v in lines.values()),
+        "answers": sum(len(v["a"]) for v in lines.values()),
+        "wrong_citizen": sum(1 for v in lines.values() if v["q"] != expected),
+        "wrong_answers": sum(1 for v in lines.values() if v["a"] != expected),
+    }
 
 
-def profile_one_line() -> None:
-    """One citizen line and one answer, stored in-process: queries and time per line."""
+def backend_cpu(connection) -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same host)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cpu_seconds(cursor.fetchone()[0])
+
+
+def profile_one_line(lines: int = 200) -> None:
+    """Lines stored in-process, one at a time: statements, and CPU per line in Python and
+    in the PostgreSQL backend (not wall time: those do not depend on the machine's load)."""
+    from channels.layers import channel_layers
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -365,35 +410,52 @@ def profile_one_line() -> None:
     session = ChatSession.objects.filter(status="active").select_related("operator").first()
     if session is None:
         return
-    timings, query_counts = [], []
-    for seq in range(1000, 1050):
+    # The store path only: outside a server every publish would start an event loop and
+    # a Redis connection of its own (in daphne it runs on the server's loop; the daphne
+    # CPU per line above includes it).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends = {}
+    settings.DEBUG = False  # as in the servers: no query log
+    for side in ("citizen", "operator"):
+        if side == "citizen":
+            say = lambda seq: services.chat_citizen_say(  # noqa: E731
+                session_id=session.pk, seq=seq, text="profile"
+            )
+        else:
+            say = lambda seq: services.chat_operator_say(  # noqa: E731
+                session_id=session.pk, operator=session.operator, seq=seq, text="profile"
+            )
         with CaptureQueriesContext(connection) as ctx:
-            t = time.perf_counter()
-            services.chat_citizen_say(session_id=session.pk, seq=seq, text="profile")
-            timings.append(time.perf_counter() - t)
-        query_counts.append(len(ctx.captured_queries))
-    op_timings = []
-    for seq in range(1000, 1050):
-        t = time.perf_counter()
-        services.chat_operator_say(
-            session_id=session.pk, operator=session.operator, seq=seq, text="profile"
+            say(1000)
+        statements = [q["sql"].split()[0] for q in ctx.captured_queries]
+        wall, cpu = [], []
+        pg_before = backend_cpu(connection)
+        for seq in range(1001, 1001 + lines):
+            t, c = time.perf_counter(), time.process_time()
+            say(seq)
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - t)
+        pg_cpu = (backend_cpu(connection) - pg_before) / lines
+        log(
+            f"profile: {side} line = {len(statements)} statements ({' '.join(statements)}); "
+            f"CPU per line {statistics.median(cpu) * 1000:.2f} ms Python + "
+            f"{pg_cpu * 1000:.2f} ms PostgreSQL backend; wall median "
+            f"{statistics.median(wall) * 1000:.2f} ms (commit fsync included)"
         )
-        op_timings.append(time.perf_counter() - t)
-    log(
-        f"profile: citizen line = {statistics.median(query_counts):.0f} queries, "
-        f"median {statistics.median(timings) * 1000:.2f} ms; operator line median "
-        f"{statistics.median(op_timings) * 1000:.2f} ms (single thread, no load)"
-    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--operators", type=int, default=100)
     parser.add_argument("--max-chats", type=int, default=5)
     parser.add_argument("--messages", type=int, default=10, help="lines per citizen")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between lines")
-    parser.add_argument("--timeout", type=float, default=15.0, help="answer counts as lost after")
+    parser.add_argument("--timeout", type=float, default=15.0, help="answer counts as late after")
+    parser.add_argument(
+        "--grace", type=float, default=30.0, help="a late answer counts as lost after"
+    )
     args = parser.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "")
@@ -415,6 +477,7 @@ def main() -> None:
     import django
 
     django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     queue_id, cookies = seed(args.operators, args.max_chats)
     log(f"seeded a queue and {args.operators} operators (max {args.max_chats} chats each)")
 
@@ -428,7 +491,7 @@ def main() -> None:
         "CHAT_RATE_LIMIT": "0",
         "LOG_LEVEL": "WARNING",
     }
-    procs = start_servers(env)
+    procs = start_servers(env, args.server)
     try:
         result = asyncio.run(run_load(args, queue_id, cookies, procs))
     finally:
@@ -441,17 +504,20 @@ def main() -> None:
                 proc.kill()
 
     stats = result["stats"]
-    stored, wrong = check_tickets(result["sessions"], args.messages)
+    tickets = check_tickets(result["sessions"], args.messages)
     lines = len(stats.rtt) * 2 + stats.lost
+    elapsed = result["elapsed"]
     ms = lambda values, p: pct(values, p) * 1000  # noqa: E731
     print()
     print(
-        f"citizens {args.citizens}, operators {args.operators}, processes 2, "
-        f"{args.messages} lines each every ~{args.interval}s"
+        f"citizens {args.citizens}, operators {args.operators}, 2 {args.server} processes, "
+        f"channel layer {os.environ.get('CHANNEL_LAYER', 'core')}, "
+        f"{args.messages} lines each every ~{args.interval}s; offered load "
+        f"{args.citizens / args.interval:.0f} citizen lines/s + as many answers"
     )
     print(
-        f"round trips {len(stats.rtt)} in {result['elapsed']:.1f}s; "
-        f"messages/s (citizen + operator lines) {lines / result['elapsed']:.1f}"
+        f"round trips {len(stats.rtt)} in {elapsed:.1f}s; "
+        f"messages/s (citizen + operator lines) {lines / elapsed:.1f}"
     )
     for name, values in (("round trip", stats.rtt), ("one-way", stats.one_way), ("ack", stats.ack)):
         print(
@@ -460,21 +526,33 @@ def main() -> None:
         )
     print(f"citizen sockets that failed to open: {stats.failed_sockets}")
     print(
-        f"lost answers: {stats.lost}; tickets with a wrong line count: {wrong} "
-        f"(stored lines {stored}); errors: {len(stats.errors)}"
+        f"answers late (after {args.timeout:.0f}s, counted above): {stats.late}; "
+        f"lost (never came): {stats.lost}; errors: {len(stats.errors)}"
+    )
+    print(
+        f"on the tickets: {tickets['citizen_lines']} citizen lines and {tickets['answers']} "
+        f"answers of {args.citizens * args.messages} each; tickets with missing, duplicated "
+        f"or reordered lines: citizen {tickets['wrong_citizen']}, "
+        f"answers {tickets['wrong_answers']}"
     )
     for error in stats.errors[:5]:
         print("  ", error)
+    total_cpu = sum(result["cpu"])
     for port, before, after, cpu in zip(
         PORTS, result["rss_before"], result["rss_after"], result["cpu"], strict=True
     ):
         print(
-            f"daphne :{port}: RSS {before:.0f} -> {after:.0f} MB, CPU {cpu:.1f}s "
-            f"({cpu / result['elapsed'] * 100:.0f}% of one core)"
+            f"{args.server} :{port}: RSS {before:.0f} -> {after:.0f} MB, CPU {cpu:.1f}s "
+            f"({cpu / elapsed * 100:.0f}% of one core)"
+        )
+    if lines:
+        print(
+            f"{args.server} CPU per stored line (both sides, all work: socket, store, layer): "
+            f"{total_cpu / lines * 1000:.2f} ms"
         )
     print(
         f"bench client CPU {result['client_cpu']:.1f}s "
-        f"({result['client_cpu'] / result['elapsed'] * 100:.0f}% of one core)"
+        f"({result['client_cpu'] / elapsed * 100:.0f}% of one core)"
     )
     profile_one_line()
 

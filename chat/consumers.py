@@ -8,9 +8,11 @@ is stored, "error" {code, message}. Pushed: "line", "state", "queue", "typing",
 """
 
 import asyncio
+import logging
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -21,8 +23,38 @@ from chat import selectors, services
 from chat.models import ChatSession
 from tickets.events import ticket_group_name
 
+logger = logging.getLogger(__name__)
+
 HELLO_TIMEOUT_SECONDS = 15
 TYPING_MIN_INTERVAL = 1.5
+# A change of the waiting line reaches a socket at most this much later; a burst of
+# changes within it is shown once.
+QUEUE_REFRESH_SECONDS = 0.5
+
+
+def in_thread(func):
+    """`func` as a coroutine run on the thread pool, cleaning up database connections.
+
+    Never on the process's one thread-sensitive thread (asgiref's default): every socket
+    of the process would queue behind whatever ran there. Lines of different chats are
+    stored in parallel; the lines of one socket stay in order because a consumer handles
+    one frame at a time.
+    """
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+_waiting_line: tuple | None = None  # (event loop, loop time the read began, its future)
+
+
+async def waiting_line(since: float) -> dict:
+    """The waiting line read no earlier than `since` (loop time), shared by the sockets
+    of this process: one read serves every socket told of the same change."""
+    global _waiting_line
+    loop = asyncio.get_running_loop()
+    if _waiting_line is None or _waiting_line[0] is not loop or _waiting_line[1] < since:
+        read = in_thread(selectors.waiting_line)()
+        _waiting_line = (loop, loop.time(), asyncio.ensure_future(read))
+    return await asyncio.shield(_waiting_line[2])
 
 
 class SocketRateLimiter:
@@ -53,6 +85,20 @@ def _as_int(value, default: int = 0) -> int:
 
 
 class _ChatConsumerBase(AsyncJsonWebsocketConsumer):
+    queue_changed_at = 0.0
+    queue_refresh: asyncio.Task | None = None
+
+    async def dispatch(self, message):
+        # Channels runs close_old_connections() before every handler, on the one
+        # thread-sensitive thread of the process, so every frame and group event of every
+        # socket took a turn on that thread (and waited behind any query running there).
+        # These handlers touch the database only through in_thread(), which cleans up
+        # connections in its own thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def join(self, group: str) -> None:
         if group not in self.joined:
             self.joined.add(group)
@@ -64,9 +110,33 @@ class _ChatConsumerBase(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def disconnect(self, code):
+        if self.queue_refresh is not None:
+            self.queue_refresh.cancel()
         for group in list(getattr(self, "joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = set()
+
+    def queue_changed(self) -> None:
+        """The waiting line changed: show it soon, once for a burst of changes."""
+        self.queue_changed_at = asyncio.get_running_loop().time()
+        if self.queue_refresh is None or self.queue_refresh.done():
+            self.queue_refresh = asyncio.ensure_future(self._refresh_queue())
+
+    async def _refresh_queue(self) -> None:
+        while True:
+            await asyncio.sleep(QUEUE_REFRESH_SECONDS)
+            since = self.queue_changed_at
+            try:
+                line = await waiting_line(since)
+            except Exception:  # noqa: BLE001 - the next change or reconnect shows it
+                logger.warning("could not read the waiting line", exc_info=True)
+                return
+            await self.show_queue(line)
+            if self.queue_changed_at == since:
+                return
+
+    async def show_queue(self, line: dict) -> None:
+        raise NotImplementedError
 
     async def send_error(self, code: str, message: str = "", **extra) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
@@ -75,9 +145,7 @@ class _ChatConsumerBase(AsyncJsonWebsocketConsumer):
         """Store a line through `call`, answering "ack" (or "error") to the sender."""
         reply = reply or {}
         try:
-            # Not thread-sensitive: lines of different chats are stored in parallel on
-            # the thread pool instead of queueing behind one another on one thread.
-            message = await database_sync_to_async(call, thread_sensitive=False)(seq=seq, **kwargs)
+            message = await in_thread(call)(seq=seq, **kwargs)
         except services.ChatError as exc:
             await self.send_error(exc.code, exc.message, seq=seq, **reply)
             return
@@ -162,13 +230,11 @@ class CitizenChatConsumer(_ChatConsumerBase):
                     },
                 )
         elif kind == "end":
-            await database_sync_to_async(services.chat_end)(
-                session_id=self.session_id, by_citizen=True
-            )
+            await in_thread(services.chat_end)(session_id=self.session_id, by_citizen=True)
 
     async def hello(self, content):
         self._hello_timer.cancel()
-        welcome = await database_sync_to_async(self._load, thread_sensitive=False)(
+        welcome = await in_thread(self._load)(
             str(content.get("token") or ""), _as_int(content.get("last_id"))
         )
         if welcome is None:
@@ -238,14 +304,18 @@ class CitizenChatConsumer(_ChatConsumerBase):
             }
         )
 
-    async def chat_queue(self, event):
+    async def chat_queue_changed(self, event):
+        if self.status == ChatSession.Status.WAITING:
+            self.queue_changed()
+
+    async def show_queue(self, line: dict) -> None:
         if self.status != ChatSession.Status.WAITING:
             return
         try:
-            position = event["order"].index(self.session_id) + 1
+            position = line["order"].index(self.session_id) + 1
         except ValueError:
             return
-        per = event.get("per")
+        per = line["per"]
         await self.send_json(
             {"type": "queue", "position": position, "eta": position * per if per else None}
         )
@@ -274,7 +344,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         await self.accept()
         await self.join(services.OPERATORS_GROUP)
         await self.join(services.operator_group(user.pk))
-        init = await database_sync_to_async(self._init)()
+        init = await in_thread(self._init)()
         for session_id, ticket_id in self.chats.items():
             await self.join(services.session_group(session_id))
             await self.join(ticket_group_name(ticket_id))
@@ -323,15 +393,13 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             )
             return
         if kind == "heartbeat":
-            await database_sync_to_async(services.presence_touch)(user=self.user)
+            await in_thread(services.presence_touch)(user=self.user)
             await self.send_json({"type": "pong"})
         elif kind == "presence":
             await self.presence(content)
         elif kind == "accept":
             try:
-                await database_sync_to_async(services.chat_accept)(
-                    session_id=session_id, operator=self.user
-                )
+                await in_thread(services.chat_accept)(session_id=session_id, operator=self.user)
             except (services.ChatError, ChatSession.DoesNotExist) as exc:
                 code = getattr(exc, "code", "missing")
                 await self.send_error(code, getattr(exc, "message", ""), session=session_id)
@@ -367,25 +435,17 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             await self.transfer(session_id, content)
         elif kind == "end":
             try:
-                await database_sync_to_async(services.chat_end)(
-                    session_id=session_id, actor=self.user
-                )
+                await in_thread(services.chat_end)(session_id=session_id, actor=self.user)
             except services.ChatError as exc:
                 await self.send_error(exc.code, exc.message, session=session_id)
         elif kind == "history":
-            lines = await database_sync_to_async(self._lines)(
-                session_id, _as_int(content.get("after_id"))
-            )
+            lines = await in_thread(self._lines)(session_id, _as_int(content.get("after_id")))
             await self.send_json({"type": "history", "session": session_id, "lines": lines})
         elif kind == "kb":
-            found = await database_sync_to_async(selectors.kb_suggestions)(
-                str(content.get("q") or "")[:200]
-            )
+            found = await in_thread(selectors.kb_suggestions)(str(content.get("q") or "")[:200])
             await self.send_json({"type": "kb", "results": found, "q": content.get("q")})
         elif kind == "operators":
-            found = await database_sync_to_async(selectors.operators_for_transfer)(
-                exclude_user=self.user
-            )
+            found = await in_thread(selectors.operators_for_transfer)(exclude_user=self.user)
             await self.send_json({"type": "operators", "operators": found})
 
     def _lines(self, session_id: int, after_id: int) -> list[dict]:
@@ -394,7 +454,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
 
     async def presence(self, content):
         try:
-            presence = await database_sync_to_async(services.presence_set)(
+            presence = await in_thread(services.presence_set)(
                 user=self.user,
                 availability=content.get("availability"),
                 max_chats=_as_int(content["max_chats"]) if content.get("max_chats") else None,
@@ -425,7 +485,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             return services.chat_transfer(session_id=session_id, actor=self.user, to_user=to_user)
 
         try:
-            await database_sync_to_async(run)()
+            await in_thread(run)()
         except services.ChatError as exc:
             await self.send_error(exc.code, exc.message, session=session_id)
         except ValidationError as exc:
@@ -433,17 +493,18 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
 
     # --- group events -------------------------------------------------------------
 
-    async def console_queue(self, event):
-        await self.send_json(
-            {"type": "queue", "waiting": event["waiting"], "count": event["count"]}
-        )
+    async def console_queue_changed(self, event):
+        self.queue_changed()
+
+    async def show_queue(self, line: dict) -> None:
+        await self.send_json({"type": "queue", "waiting": line["waiting"], "count": line["count"]})
 
     async def console_assigned(self, event):
         chat = event["chat"]
         self.chats[chat["id"]] = chat["ticket_id"]
         await self.join(services.session_group(chat["id"]))
         await self.join(ticket_group_name(chat["ticket_id"]))
-        lines = await database_sync_to_async(self._lines)(chat["id"], 0)
+        lines = await in_thread(self._lines)(chat["id"], 0)
         await self.send_json({"type": "assigned", "chat": {**chat, "lines": lines}})
 
     async def console_released(self, event):
@@ -472,8 +533,8 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
     async def chat_state(self, event):
         await self.send_json({**event, "type": "state"})
 
-    async def chat_queue(self, event):
-        return  # citizens' positions; consoles get console.queue
+    async def chat_queue_changed(self, event):
+        return  # citizens' positions; consoles get console.queue.changed
 
     async def chat_typing(self, event):
         if event["who"] == "citizen":

@@ -116,6 +116,41 @@ def waiting_order(limit: int = 2000) -> list[int]:
     return list(chats_waiting().values_list("pk", flat=True)[:limit])
 
 
+def waiting_line(*, limit: int = 2000, listed: int = 100) -> dict:
+    """The waiting line as citizens and consoles show it: the order of waiting chats (for
+    positions), seconds per place, the first `listed` chats summarised, and the count."""
+    waiting = list(chats_waiting().select_related("ticket__requester")[:limit])
+    return {
+        "order": [s.pk for s in waiting],
+        "per": seconds_per_position(),
+        "waiting": [session_summary(s) for s in waiting[:listed]],
+        "count": len(waiting),
+    }
+
+
+def session_summary(session: ChatSession) -> dict:
+    """What a console needs to show a chat in its list or a tab."""
+    ticket = session.ticket
+    requester = ticket.requester
+    return {
+        "id": session.pk,
+        "ticket_id": ticket.pk,
+        "number": ticket.reference,
+        "subject": ticket.subject,
+        "name": session.citizen_name or requester.full_name,
+        "email": requester.email,
+        "phone": requester.phone,
+        "queue": session.queue.name,
+        "queue_id": session.queue_id,
+        "status": session.status,
+        "started_at": session.started_at.isoformat(),
+        "accepted_at": session.accepted_at.isoformat() if session.accepted_at else None,
+        "operator": user_display(session.operator),
+        "operator_seq": session.operator_seq,
+        "ticket_url": ticket.get_absolute_url(),
+    }
+
+
 def operator_sessions(user) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.filter(operator=user, status=ChatSession.Status.ACTIVE)

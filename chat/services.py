@@ -1,12 +1,13 @@
 """Writes for the live chat: start, routing, lines, transfer, end, availability, transcript.
 
-Every line is a ticket Message written through `tickets.services` (regulation 7: the
-transcript is on the ticket). Live pushes go to channel-layer groups after commit:
+Every line is a ticket Message with its history entry (regulation 7: the transcript is
+on the ticket), written by the short path below or by `tickets.services`. Live pushes go
+to channel-layer groups after commit:
 
-- ``ticket.<id>``            lines (published by tickets.services, we only listen)
+- ``ticket.<id>``            lines (the ticket's message events)
 - ``chat.session.<id>``      state, typing, delivered receipts, files of one chat
-- ``chat.waiting``           the waiting line (positions, estimate) for citizens
-- ``chat.operators``         the waiting list for every operator console
+- ``chat.waiting``           "the waiting line changed", for waiting citizens
+- ``chat.operators``         "the waiting line changed", for every operator console
 - ``chat.operator.<user>``   chats given to or taken from one operator
 """
 
@@ -23,9 +24,11 @@ from django.utils.translation import gettext as _
 
 from chat import selectors
 from chat.models import ChatSession, OperatorPresence
+from chat.selectors import session_summary
 from notifications.models import Notification
 from notifications.services import notification_enqueue
-from tickets.models import Message, Queue, Ticket
+from tickets.events import ticket_event_publish
+from tickets.models import Message, Queue, Ticket, TicketEvent
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
     TicketClosedError,
@@ -38,6 +41,7 @@ from tickets.services import (
     ticket_create,
     ticket_escalate,
 )
+from tickets.services.history import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -80,29 +84,6 @@ def _push(group: str, payload: dict) -> None:
     transaction.on_commit(lambda: _send_now(group, payload))
 
 
-def session_summary(session: ChatSession) -> dict:
-    """What a console needs to show a chat in its list or a tab."""
-    ticket = session.ticket
-    requester = ticket.requester
-    return {
-        "id": session.pk,
-        "ticket_id": ticket.pk,
-        "number": ticket.reference,
-        "subject": ticket.subject,
-        "name": session.citizen_name or requester.full_name,
-        "email": requester.email,
-        "phone": requester.phone,
-        "queue": session.queue.name,
-        "queue_id": session.queue_id,
-        "status": session.status,
-        "started_at": session.started_at.isoformat(),
-        "accepted_at": session.accepted_at.isoformat() if session.accepted_at else None,
-        "operator": selectors.user_display(session.operator),
-        "operator_seq": session.operator_seq,
-        "ticket_url": ticket.get_absolute_url(),
-    }
-
-
 def _state_payload(session: ChatSession, *, reason: str = "") -> dict:
     return {
         "type": "chat.state",
@@ -117,23 +98,17 @@ def _state_payload(session: ChatSession, *, reason: str = "") -> dict:
 
 
 def queue_broadcast() -> None:
-    """After commit, tell waiting citizens their place and consoles the waiting list."""
+    """After commit, tell waiting citizens and consoles that the waiting line changed.
+
+    The events carry nothing: each process reads the line once for all its sockets and
+    at most a few times a second (chat.consumers), however many chats start at once.
+    Sending the list itself to every console on every change made a burst of starts a
+    flood (chats x consoles copies of a 100-entry list) that delayed every line behind it.
+    """
 
     def send() -> None:
-        waiting = list(selectors.chats_waiting().select_related("ticket__requester")[:2000])
-        per = selectors.seconds_per_position()
-        _send_now(
-            WAITING_GROUP,
-            {"type": "chat.queue", "order": [s.pk for s in waiting], "per": per},
-        )
-        _send_now(
-            OPERATORS_GROUP,
-            {
-                "type": "console.queue",
-                "waiting": [session_summary(s) for s in waiting[:100]],
-                "count": len(waiting),
-            },
-        )
+        _send_now(WAITING_GROUP, {"type": "chat.queue.changed"})
+        _send_now(OPERATORS_GROUP, {"type": "console.queue.changed"})
 
     transaction.on_commit(send)
 
@@ -231,25 +206,31 @@ def _assign(session: ChatSession, presence: OperatorPresence) -> None:
     _push(operator_group(user.pk), {"type": "console.assigned", "chat": session_summary(session)})
 
 
+# Any number for pg_advisory_xact_lock, the same in every process ("Chat").
+ROUTING_LOCK_KEY = 0x43686174
+
+
 def chat_route() -> list[ChatSession]:
     """Give waiting chats, oldest first, to the available operator with the fewest chats.
 
-    Safe to run in several processes at once: the waiting row is taken with SKIP LOCKED
-    and the operator's presence row is locked while their load is recounted, so nobody
-    gets more than `max_chats`. Does nothing when CHAT_ROUTING is "manual".
+    Safe to run in several processes at once. Routing passes take turns (a transaction
+    advisory lock on PostgreSQL; SQLite serialises writers anyway), and a pass waits for
+    a waiting chat's row lock rather than skipping the row: with SKIP LOCKED a pass
+    triggered by a freed slot or an operator coming online skipped the chat another pass
+    (or a line being stored) held at that moment, the other pass found no slot, and the
+    chat stayed unrouted until the next trigger. Each pass sees what the passes before it
+    committed, so the trigger that follows a change always routes what it made possible.
+    The presence row is locked while the operator's load is recounted (chat_accept does
+    the same), so nobody gets more than `max_chats`. Does nothing when CHAT_ROUTING is
+    "manual".
     """
     if settings.CHAT_ROUTING != "auto":
         return []
     assigned = []
     while True:
         with transaction.atomic():
-            session = (
-                ChatSession.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("ticket", "queue", "ticket__requester")
-                .filter(status=ChatSession.Status.WAITING)
-                .order_by("started_at", "id")
-                .first()
-            )
+            _routing_lock()
+            session = _lock_oldest_waiting()
             if session is None:
                 break
             presence = _lock_free_operator(session)
@@ -258,9 +239,38 @@ def chat_route() -> list[ChatSession]:
             _assign(session, presence)
             assigned.append(session)
     if assigned:
-        with transaction.atomic():
-            queue_broadcast()
+        queue_broadcast()  # not in a transaction: sends at once
     return assigned
+
+
+def _routing_lock() -> None:
+    """Routing passes take turns until their transaction ends. Call inside it."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+
+
+def _lock_oldest_waiting() -> ChatSession | None:
+    """The oldest waiting chat, its row locked; None when nobody waits."""
+    while True:
+        pk = (
+            ChatSession.objects.filter(status=ChatSession.Status.WAITING)
+            .order_by("started_at", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        session = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("ticket", "queue", "ticket__requester")
+            .filter(pk=pk, status=ChatSession.Status.WAITING)
+            .first()
+        )
+        if session is not None:
+            return session
+        # Accepted or ended while we waited for its lock: take the next one.
 
 
 def _lock_free_operator(session: ChatSession) -> OperatorPresence | None:
@@ -312,7 +322,74 @@ def _check_text(text: str) -> str:
     return text
 
 
-@transaction.atomic
+# A line is the chat's hot path (hundreds of sockets, each with a line every few
+# seconds), so it is stored in one short transaction without savepoints, and each row
+# is locked once, by the statement that changes it:
+#
+#   UPDATE chat session SET <side>_seq = seq WHERE live AND <side>_seq < seq  (dedupe, lock)
+#   UPDATE ticket SET last_activity_at WHERE no workflow step is due          (lock)
+#   INSERT message; INSERT history entry; COMMIT
+#
+# These are the rows tickets.services writes for a line (a test pins that). When the
+# ticket needs a workflow step (a pending or resolved ticket reopens, a first answer
+# stops the SLA clock, a closed ticket refuses the line) the line goes through
+# tickets.services instead, in the same transaction.
+
+
+def _claim_seq(session_id: int, seq: int, *, operator_id: int | None = None) -> int | None:
+    """Record `seq` as the side's highest stored line; the chat's ticket id, or None.
+
+    None: the line was stored already, the chat is not live, or (for an operator) the
+    chat is not theirs; the caller reads the session to tell which. Holds the session's
+    row lock until commit, so the lines of one chat are stored one at a time, in order.
+    """
+    qn = transaction.get_connection().ops.quote_name
+    if operator_id is None:
+        column = "citizen_seq"
+        condition = f"{qn('status')} IN (%s, %s)"
+        params = [ChatSession.Status.WAITING, ChatSession.Status.ACTIVE]
+    else:
+        column = "operator_seq"
+        condition = f"{qn('status')} = %s AND {qn('operator_id')} = %s"
+        params = [ChatSession.Status.ACTIVE, operator_id]
+    # Identifiers come from model metadata; every value is a query parameter.
+    sql = (
+        f"UPDATE {qn(ChatSession._meta.db_table)} SET {qn(column)} = %s "  # noqa: S608
+        f"WHERE {qn('id')} = %s AND {qn(column)} < %s AND {condition} "
+        f"RETURNING {qn('ticket_id')}"
+    )
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [seq, session_id, seq, *params])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _touch_ticket(ticket_id: int, now, *, condition: str, params: list) -> Ticket | None:
+    """Set the ticket's last activity when `condition` holds, taking its row lock.
+
+    Returns a partial Ticket (id, number, status, channel; the requester's name as
+    `requester_name`) to write the line against, or None when the condition fails.
+    """
+    qn = transaction.get_connection().ops.quote_name
+    contact = Ticket._meta.get_field("requester").related_model._meta.db_table
+    sql = (
+        f"UPDATE {qn(Ticket._meta.db_table)} "  # noqa: S608 - identifiers from model metadata
+        f"SET {qn('last_activity_at')} = %s, {qn('updated_at')} = %s "
+        f"WHERE {qn('id')} = %s AND {condition} "
+        f"RETURNING {qn('number')}, {qn('status')}, {qn('channel')}, "
+        f"(SELECT {qn('full_name')} FROM {qn(contact)} "
+        f"WHERE {qn(contact)}.{qn('id')} = {qn('requester_id')})"
+    )
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [now, now, ticket_id, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ticket = Ticket(pk=ticket_id, number=row[0], status=row[1], channel=row[2])
+    ticket.requester_name = row[3] or ""
+    return ticket
+
+
 def chat_citizen_say(*, session_id: int, seq: int, text: str) -> Message | None:
     """Store what the citizen said as a ticket message. None: `seq` was stored already.
 
@@ -320,34 +397,77 @@ def chat_citizen_say(*, session_id: int, seq: int, text: str) -> Message | None:
     is recognised by it and never stored twice.
     """
     text = _check_text(text)
-    session = _lock_session(session_id)
-    if not session.is_live:
-        raise ChatError("ended", _("This chat has ended."))
-    if seq <= session.citizen_seq:
-        return None
-    message = message_add_from_requester(
-        ticket=session.ticket, text=text, channel=Ticket.Channel.CHAT
-    )
-    session.citizen_seq = seq
-    session.save(update_fields=["citizen_seq"])
-    return message
+    with transaction.atomic():
+        ticket_id = _claim_seq(session_id, seq)
+        if ticket_id is None:
+            status = ChatSession.objects.values_list("status", flat=True).get(pk=session_id)
+            if status not in (ChatSession.Status.WAITING, ChatSession.Status.ACTIVE):
+                raise ChatError("ended", _("This chat has ended."))
+            return None
+        now = timezone.now()
+        ticket = _touch_ticket(
+            ticket_id,
+            now,
+            condition="status IN (%s, %s)",
+            params=[Ticket.Status.NEW, Ticket.Status.OPEN],
+        )
+        if ticket is None:  # pending, resolved or closed: the full workflow applies
+            try:
+                return message_add_from_requester(
+                    ticket=Ticket(pk=ticket_id), text=text, channel=Ticket.Channel.CHAT
+                )
+            except TicketClosedError:
+                raise ChatError("closed", _("This appeal is closed.")) from None
+        message = Message.objects.create(
+            ticket=ticket,
+            author_kind=Message.Author.REQUESTER,
+            channel=Ticket.Channel.CHAT,
+            text=text,
+            created_at=now,
+        )
+        event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.MESSAGE,
+            actor_label=ticket.requester_name,
+            note=Ticket.Channel.CHAT.label,
+        )
+        ticket_event_publish(ticket=ticket, event="message.new", message=message)
+        return message
 
 
-@transaction.atomic
 def chat_operator_say(*, session_id: int, operator, seq: int, text: str) -> Message | None:
     """Store the operator's line; no e-mail per line (the citizen reads it in the chat)."""
     text = _check_text(text)
-    session = _lock_session(session_id)
-    if session.status != ChatSession.Status.ACTIVE or session.operator_id != operator.pk:
-        raise ChatError("not_yours", _("This chat is not yours or has ended."))
-    if seq <= session.operator_seq:
-        return None
-    message = message_add_reply(
-        ticket=session.ticket, author=operator, text=text, notify_requester=False
-    )
-    session.operator_seq = seq
-    session.save(update_fields=["operator_seq"])
-    return message
+    with transaction.atomic():
+        ticket_id = _claim_seq(session_id, seq, operator_id=operator.pk)
+        if ticket_id is None:
+            session = ChatSession.objects.only("status", "operator").get(pk=session_id)
+            if session.status != ChatSession.Status.ACTIVE or session.operator_id != operator.pk:
+                raise ChatError("not_yours", _("This chat is not yours or has ended."))
+            return None
+        now = timezone.now()
+        # Not new, answered before, assigned: a reply changes nothing but the activity.
+        ticket = _touch_ticket(
+            ticket_id,
+            now,
+            condition="status <> %s AND first_response_at IS NOT NULL AND assignee_id IS NOT NULL",
+            params=[Ticket.Status.NEW],
+        )
+        if ticket is None:
+            return message_add_reply(
+                ticket=Ticket(pk=ticket_id), author=operator, text=text, notify_requester=False
+            )
+        message = Message.objects.create(
+            ticket=ticket,
+            author_kind=Message.Author.OPERATOR,
+            author=operator,
+            channel=ticket.channel,
+            text=text,
+            created_at=now,
+        )
+        event_record(ticket=ticket, kind=TicketEvent.Kind.MESSAGE, actor=operator)
+        ticket_event_publish(ticket=ticket, event="message.new", message=message)
+        return message
 
 
 @transaction.atomic

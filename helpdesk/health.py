@@ -1,5 +1,6 @@
 """`/healthz`: is each moving part answering? Used by load balancers and compose."""
 
+import asyncio
 import time
 
 from asgiref.sync import async_to_sync
@@ -36,11 +37,20 @@ def _broker() -> str:
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
 
 
+CHANNEL_LAYER_TIMEOUT = 5.0
+
+
+async def _channel_round_trip(layer) -> dict:
+    # One event loop for the whole round trip: the pub/sub layer subscribes a new
+    # channel on the loop that created it and would never see the message on another.
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "health.ping"})
+    return await asyncio.wait_for(layer.receive(channel), CHANNEL_LAYER_TIMEOUT)
+
+
 def _channel_layer() -> str:
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.send)(channel, {"type": "health.ping"})
-    message = async_to_sync(layer.receive)(channel)
+    message = async_to_sync(_channel_round_trip)(layer)
     if message.get("type") != "health.ping":
         raise RuntimeError("channel layer returned a different message")
     return type(layer).__name__

@@ -75,6 +75,29 @@ def test_failing_channel_layer_gives_503(client):
     assert "redis unreachable" in body["checks"]["channel_layer"]["error"]
 
 
+def test_channel_layer_that_never_delivers_fails_instead_of_hanging(client):
+    import asyncio
+
+    class SilentLayer:
+        async def new_channel(self):
+            return "health.silent"
+
+        async def send(self, channel, message):
+            return None
+
+        async def receive(self, channel):
+            await asyncio.sleep(3600)
+
+    with (
+        mock.patch.object(health, "get_channel_layer", return_value=SilentLayer()),
+        mock.patch.object(health, "CHANNEL_LAYER_TIMEOUT", 0.1),
+    ):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"]["status"] == "failing"
+
+
 def test_long_errors_are_cut_short(client):
     with mock.patch.object(health, "_database", side_effect=DatabaseError("x" * 1000)):
         body = client.get("/healthz").json()
@@ -89,6 +112,6 @@ def test_healthz_checks_the_real_redis_channel_layer_and_broker(client):
     assert body["checks"]["channel_layer"] == {
         "status": "ok",
         "ms": body["checks"]["channel_layer"]["ms"],
-        "detail": "RedisChannelLayer",
+        "detail": "RedisPubSubChannelLayer",
     }
     assert body["checks"]["broker"]["status"] == "ok"

@@ -2,7 +2,10 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
+from chat import services
+from chat.consumers import QUEUE_REFRESH_SECONDS
 from chat.models import ChatSession
 from chat.selectors import chat_token_for
 from tests.chat.conftest import (
@@ -294,3 +297,44 @@ async def test_citizen_ends_the_chat(queue, chat_operator):
     assert released["reason"] == "citizen"
     await citizen.disconnect()
     await operator.disconnect()
+
+
+async def test_a_burst_of_waiting_line_changes_is_shown_to_a_console_once(
+    queue, chat_operator, settings
+):
+    settings.CHAT_ROUTING = "manual"
+
+    @database_sync_to_async
+    def waiting_chats():
+        online(chat_operator)
+        for i in range(5):
+            start(queue, email=f"c{i}@example.com")
+
+    await waiting_chats()
+    operator, init = await _operator(chat_operator)
+    assert init["count"] == 5
+    layer = get_channel_layer()
+    for _ in range(20):  # twenty chats started or taken at once, anywhere
+        await layer.group_send(services.OPERATORS_GROUP, {"type": "console.queue.changed"})
+    frame = await receive_until(operator, "queue")
+    assert frame["count"] == 5 and len(frame["waiting"]) == 5
+    assert await operator.receive_nothing(timeout=2 * QUEUE_REFRESH_SECONDS)
+    await operator.disconnect()
+
+
+async def test_a_waiting_citizen_is_told_the_new_position_when_the_line_moves(queue):
+    operator = await database_sync_to_async(UserFactory)(username="busy")
+
+    @database_sync_to_async
+    def two_waiting():
+        online(operator, max_chats=1)
+        start(queue, email="first@example.com")  # takes the only slot
+        return start(queue, email="second@example.com"), start(queue, email="third@example.com")
+
+    second, third = await two_waiting()
+    citizen, welcome = await _citizen(await database_sync_to_async(chat_token_for)(third))
+    assert welcome["position"] == 2
+    await database_sync_to_async(services.chat_end)(session_id=second.pk, by_citizen=True)
+    frame = await receive_until(citizen, "queue")
+    assert frame["position"] == 1
+    await citizen.disconnect()
