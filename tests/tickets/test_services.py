@@ -226,3 +226,36 @@ def test_history_is_append_only(queue, contact):
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ticket_lock_leaves_the_queue_row_free_for_other_tickets(queue, contact):
+    import threading
+
+    from django.db import DatabaseError, connection, transaction
+
+    from tickets.models import Queue
+    from tickets.services.tickets import ticket_lock
+
+    ticket = ticket_create(
+        queue=queue, requester=contact, channel=Ticket.Channel.WEB, subject="Т", text="Т"
+    )
+    outcome: list[str] = []
+
+    def lock_queue_row() -> None:
+        try:
+            with transaction.atomic():
+                Queue.objects.select_for_update(nowait=True).get(pk=queue.pk)
+            outcome.append("free")
+        except DatabaseError:
+            outcome.append("locked")
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        ticket_lock(ticket)
+        other = threading.Thread(target=lock_queue_row)
+        other.start()
+        other.join()
+    assert outcome == ["free"]

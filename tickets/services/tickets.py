@@ -98,7 +98,13 @@ def ticket_create(
 def ticket_lock(ticket: Ticket | int) -> Ticket:
     """Re-read the ticket holding its row lock. Call inside a transaction."""
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    return Ticket.objects.select_for_update().select_related("queue", "requester").get(pk=pk)
+    # of=("self",): lock the ticket only. Without it PostgreSQL locks the joined queue
+    # and contact rows too, and every change in a queue waits for that one queue row.
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("queue", "requester")
+        .get(pk=pk)
+    )
 
 
 @transaction.atomic
