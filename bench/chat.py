@@ -511,7 +511,7 @@ def main() -> None:
     print()
     print(
         f"citizens {args.citizens}, operators {args.operators}, 2 {args.server} processes, "
-        f"channel layer {os.environ.get('CHANNEL_LAYER', 'core')}, "
+        f"channel layer {os.environ.get('CHANNEL_LAYER', 'pubsub')}, "
         f"{args.messages} lines each every ~{args.interval}s; offered load "
         f"{args.citizens / args.interval:.0f} citizen lines/s + as many answers"
     )
