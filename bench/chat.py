@@ -404,7 +404,7 @@ def profile_one_line(lines: int = 200) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from chat import services
+    from chat import lines
     from chat.models import ChatSession
 
     session = ChatSession.objects.filter(status="active").select_related("operator").first()
@@ -418,11 +418,11 @@ def profile_one_line(lines: int = 200) -> None:
     settings.DEBUG = False  # as in the servers: no query log
     for side in ("citizen", "operator"):
         if side == "citizen":
-            say = lambda seq: services.chat_citizen_say(  # noqa: E731
+            say = lambda seq: lines.chat_citizen_say(  # noqa: E731
                 session_id=session.pk, seq=seq, text="profile"
             )
         else:
-            say = lambda seq: services.chat_operator_say(  # noqa: E731
+            say = lambda seq: lines.chat_operator_say(  # noqa: E731
                 session_id=session.pk, operator=session.operator, seq=seq, text="profile"
             )
         with CaptureQueriesContext(connection) as ctx:

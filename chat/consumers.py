@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from chat import selectors, services
+from chat import lines, selectors, services
 from chat.models import ChatSession
 from tickets.events import ticket_group_name
 
@@ -204,7 +204,7 @@ class CitizenChatConsumer(_ChatConsumerBase):
                 )
                 return
             await self.say(
-                services.chat_citizen_say,
+                lines.chat_citizen_say,
                 session_id=self.session_id,
                 seq=_as_int(content.get("seq")),
                 text=str(content.get("text") or ""),
@@ -413,7 +413,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
                 )
                 return
             await self.say(
-                services.chat_operator_say,
+                lines.chat_operator_say,
                 reply={"session": session_id},
                 session_id=session_id,
                 operator=self.user,
@@ -439,8 +439,8 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             except services.ChatError as exc:
                 await self.send_error(exc.code, exc.message, session=session_id)
         elif kind == "history":
-            lines = await in_thread(self._lines)(session_id, _as_int(content.get("after_id")))
-            await self.send_json({"type": "history", "session": session_id, "lines": lines})
+            history = await in_thread(self._lines)(session_id, _as_int(content.get("after_id")))
+            await self.send_json({"type": "history", "session": session_id, "lines": history})
         elif kind == "kb":
             found = await in_thread(selectors.kb_suggestions)(str(content.get("q") or "")[:200])
             await self.send_json({"type": "kb", "results": found, "q": content.get("q")})
@@ -504,8 +504,8 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         self.chats[chat["id"]] = chat["ticket_id"]
         await self.join(services.session_group(chat["id"]))
         await self.join(ticket_group_name(chat["ticket_id"]))
-        lines = await in_thread(self._lines)(chat["id"], 0)
-        await self.send_json({"type": "assigned", "chat": {**chat, "lines": lines}})
+        history = await in_thread(self._lines)(chat["id"], 0)
+        await self.send_json({"type": "assigned", "chat": {**chat, "lines": history}})
 
     async def console_released(self, event):
         session_id = event["session"]

@@ -22,7 +22,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors, services
+from chat import lines, selectors, services
 from chat.forms import ChatStartForm, TranscriptForm
 from chat.models import ChatSession
 from tickets.ratelimit import request_rate_limited
@@ -174,7 +174,7 @@ def _upload(request: HttpRequest, *, session: ChatSession, operator) -> JsonResp
     if not files:
         return JsonResponse({"errors": {"file": [_("Choose a file.")]}}, status=400)
     try:
-        message = services.chat_files_add(
+        message = lines.chat_files_add(
             session=session, files=files, operator=operator, text=request.POST.get("text", "")
         )
     except ValidationError as exc:

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from chat import services
+from chat import lines, services
 from chat.models import ChatSession
 from tests.chat.conftest import online, start
 from tickets.services import ticket_lock
@@ -100,5 +100,5 @@ def test_a_line_does_not_wait_for_another_chats_ticket_in_the_same_queue(queue, 
     with HeldLock(lambda: ticket_lock(first.ticket_id)), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '5s'")
-        message = services.chat_citizen_say(session_id=second.pk, seq=1, text="Алло")
+        message = lines.chat_citizen_say(session_id=second.pk, seq=1, text="Алло")
     assert message.ticket_id == second.ticket_id

@@ -3,7 +3,7 @@ ticket workflow still applies whenever it has something to do."""
 
 import pytest
 
-from chat import services
+from chat import lines, services
 from tests.chat.conftest import online, start
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.services import message_add_from_requester, message_add_reply
@@ -51,7 +51,7 @@ def test_a_citizen_line_writes_what_the_ticket_service_writes(queue, chat_operat
     chat = _active_chat(queue, chat_operator)
     other = _active_chat(queue, chat_operator, email="ivan@example.com")
 
-    said = services.chat_citizen_say(session_id=chat.pk, seq=1, text="Код не пришёл")
+    said = lines.chat_citizen_say(session_id=chat.pk, seq=1, text="Код не пришёл")
     reference = message_add_from_requester(
         ticket=other.ticket, text="Код не пришёл", channel=Ticket.Channel.CHAT
     )
@@ -65,14 +65,12 @@ def test_a_citizen_line_writes_what_the_ticket_service_writes(queue, chat_operat
 def test_an_operator_line_writes_what_the_ticket_service_writes(queue, chat_operator):
     chat = _active_chat(queue, chat_operator)
     other = _active_chat(queue, chat_operator, email="ivan@example.com")
-    services.chat_operator_say(
-        session_id=chat.pk, operator=chat_operator, seq=1, text="Здравствуйте"
-    )
+    lines.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="Здравствуйте")
     message_add_reply(
         ticket=other.ticket, author=chat_operator, text="Здравствуйте", notify_requester=False
     )
 
-    said = services.chat_operator_say(
+    said = lines.chat_operator_say(
         session_id=chat.pk, operator=chat_operator, seq=2, text="Проверьте номер"
     )
     reference = message_add_reply(
@@ -87,7 +85,7 @@ def test_an_operator_line_writes_what_the_ticket_service_writes(queue, chat_oper
 
 def test_the_first_answer_in_a_chat_opens_the_ticket_and_stops_the_sla_clock(queue, chat_operator):
     chat = _active_chat(queue, chat_operator)
-    services.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="Да")
+    lines.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="Да")
     ticket = Ticket.objects.get(pk=chat.ticket_id)
     assert ticket.status == Ticket.Status.OPEN
     assert ticket.first_response_at is not None
@@ -96,7 +94,7 @@ def test_the_first_answer_in_a_chat_opens_the_ticket_and_stops_the_sla_clock(que
 def test_a_citizen_line_on_a_pending_ticket_reopens_it(queue, chat_operator):
     chat = _active_chat(queue, chat_operator)
     Ticket.objects.filter(pk=chat.ticket_id).update(status=Ticket.Status.PENDING)
-    services.chat_citizen_say(session_id=chat.pk, seq=1, text="Вот номер заказа")
+    lines.chat_citizen_say(session_id=chat.pk, seq=1, text="Вот номер заказа")
     assert Ticket.objects.get(pk=chat.ticket_id).status == Ticket.Status.OPEN
 
 
@@ -104,7 +102,7 @@ def test_a_citizen_line_on_a_closed_ticket_is_refused(queue, chat_operator):
     chat = _active_chat(queue, chat_operator)
     Ticket.objects.filter(pk=chat.ticket_id).update(status=Ticket.Status.CLOSED)
     with pytest.raises(services.ChatError) as exc:
-        services.chat_citizen_say(session_id=chat.pk, seq=1, text="Ещё вопрос")
+        lines.chat_citizen_say(session_id=chat.pk, seq=1, text="Ещё вопрос")
     assert exc.value.code == "closed"
     assert not Message.objects.filter(text="Ещё вопрос").exists()
 
@@ -113,15 +111,15 @@ def test_a_refused_line_does_not_use_up_its_sequence_number(queue, chat_operator
     chat = _active_chat(queue, chat_operator)
     Ticket.objects.filter(pk=chat.ticket_id).update(status=Ticket.Status.CLOSED)
     with pytest.raises(services.ChatError):
-        services.chat_citizen_say(session_id=chat.pk, seq=1, text="Ещё вопрос")
+        lines.chat_citizen_say(session_id=chat.pk, seq=1, text="Ещё вопрос")
     chat.refresh_from_db()
     assert chat.citizen_seq == 0
 
 
 def test_a_repeated_operator_sequence_number_is_not_stored_twice(queue, chat_operator):
     chat = _active_chat(queue, chat_operator)
-    first = services.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="a")
-    again = services.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="a")
+    first = lines.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="a")
+    again = lines.chat_operator_say(session_id=chat.pk, operator=chat_operator, seq=1, text="a")
     assert first is not None and again is None
     assert Message.objects.filter(ticket_id=chat.ticket_id, text="a").count() == 1
 
@@ -130,7 +128,7 @@ def test_another_operator_cannot_write_into_the_chat(queue, chat_operator, djang
     chat = _active_chat(queue, chat_operator)
     stranger = django_user_model.objects.create_user(username="stranger", is_staff=True)
     with pytest.raises(services.ChatError) as exc:
-        services.chat_operator_say(session_id=chat.pk, operator=stranger, seq=1, text="Привет")
+        lines.chat_operator_say(session_id=chat.pk, operator=stranger, seq=1, text="Привет")
     assert exc.value.code == "not_yours"
 
 
@@ -138,10 +136,10 @@ def test_a_line_is_four_statements_without_savepoints_or_row_lock_reads(
     queue, chat_operator, django_assert_num_queries
 ):
     chat = _active_chat(queue, chat_operator)
-    services.chat_citizen_say(session_id=chat.pk, seq=1, text="раз")  # the ticket opens
+    lines.chat_citizen_say(session_id=chat.pk, seq=1, text="раз")  # the ticket opens
     # UPDATE session, UPDATE ticket, INSERT message, INSERT history; the test's own
     # transaction adds the SAVEPOINT / RELEASE that stand for BEGIN / COMMIT.
     with django_assert_num_queries(6) as captured:
-        services.chat_citizen_say(session_id=chat.pk, seq=2, text="два")
+        lines.chat_citizen_say(session_id=chat.pk, seq=2, text="два")
     verbs = [query["sql"].split()[0] for query in captured.captured_queries]
     assert verbs == ["SAVEPOINT", "UPDATE", "UPDATE", "INSERT", "INSERT", "RELEASE"]

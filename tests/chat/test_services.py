@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from chat import selectors, services
+from chat import lines, selectors, services
 from chat.models import ChatSession, OperatorPresence
 from notifications.models import Notification
 from tests.chat.conftest import online, start
@@ -148,7 +148,7 @@ def test_operator_lines_are_replies_without_an_email_each(
     with django_capture_on_commit_callbacks(execute=True):
         session = start(queue)
     with django_capture_on_commit_callbacks(execute=True):
-        message = services.chat_operator_say(
+        message = lines.chat_operator_say(
             session_id=session.pk, operator=chat_operator, seq=1, text="Здравствуйте!"
         )
     assert message.author_kind == Message.Author.OPERATOR
@@ -160,8 +160,8 @@ def test_operator_lines_are_replies_without_an_email_each(
 def test_a_repeated_sequence_number_is_not_stored_twice(queue, chat_operator):
     online(chat_operator)
     session = start(queue)
-    assert services.chat_citizen_say(session_id=session.pk, seq=1, text="раз") is not None
-    assert services.chat_citizen_say(session_id=session.pk, seq=1, text="раз") is None
+    assert lines.chat_citizen_say(session_id=session.pk, seq=1, text="раз") is not None
+    assert lines.chat_citizen_say(session_id=session.pk, seq=1, text="раз") is None
     assert session.ticket.messages.filter(text="раз").count() == 1
 
 
@@ -170,14 +170,14 @@ def test_an_ended_chat_takes_no_more_lines(queue, chat_operator):
     session = start(queue)
     services.chat_end(session_id=session.pk, by_citizen=True)
     with pytest.raises(services.ChatError):
-        services.chat_citizen_say(session_id=session.pk, seq=1, text="ещё")
+        lines.chat_citizen_say(session_id=session.pk, seq=1, text="ещё")
 
 
 def test_transcript_is_mailed_on_request(queue, chat_operator, django_capture_on_commit_callbacks):
     online(chat_operator)
     with django_capture_on_commit_callbacks(execute=True):
         session = start(queue)
-    services.chat_operator_say(session_id=session.pk, operator=chat_operator, seq=1, text="Ответ")
+    lines.chat_operator_say(session_id=session.pk, operator=chat_operator, seq=1, text="Ответ")
     notification = services.chat_transcript_send(session=session, email="maria@example.com")
     assert notification.template == "chat_transcript"
     texts = [line["text"] for line in notification.context["lines"]]
