@@ -27,7 +27,8 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from email.utils import getaddresses
 from pathlib import PurePath
@@ -235,9 +236,34 @@ def notification_enqueue(
         return Notification.objects.get(idempotency_key=idempotency_key)
     if reason:
         logger.info("notification %s suppressed: %s", notification.pk, reason)
+    elif getattr(_publish_together, "ids", None) is not None:
+        _publish_together.ids.append(notification.pk)
     else:
         transaction.on_commit(lambda: notification_schedule(notification.pk))
     return notification
+
+
+_publish_together = threading.local()
+
+
+@contextlib.contextmanager
+def notifications_publish_together() -> Iterator[None]:
+    """Rows enqueued inside share one on-commit publish: a batch of 50 e-mails makes
+    one broker message instead of 50 (0.9 ms of CPU each). Use it inside the batch's
+    transaction. A row whose savepoint was rolled back is published as an id that
+    names nothing, and the worker's claim skips it; if the transaction rolls back,
+    Django drops the publish with it."""
+    if getattr(_publish_together, "ids", None) is not None:
+        yield  # already collecting: the outer block publishes
+        return
+    ids: list[int] = []
+    _publish_together.ids = ids
+    try:
+        yield
+    finally:
+        _publish_together.ids = None
+        if ids:
+            transaction.on_commit(lambda: notifications_schedule_batch(ids))
 
 
 def notification_enqueue_many(*, items: list[dict]) -> int:

@@ -19,6 +19,7 @@ from notifications.services import (
     notification_enqueue_many,
     notification_resend,
     notification_send,
+    notifications_publish_together,
     outbox_sweep,
 )
 
@@ -118,6 +119,50 @@ def test_concurrent_enqueues_of_one_key_make_one_row():
     assert errors == []
     assert len(set(ids)) == 1
     assert Notification.objects.filter(idempotency_key="ticket:9:received").count() == 1
+
+
+def test_rows_enqueued_together_share_one_publish(django_capture_on_commit_callbacks):
+    with (
+        mock.patch("notifications.tasks.notification_send_batch_task.apply_async") as batch,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+        notifications_publish_together(),
+    ):
+        rows = [_enqueue(key=f"mail:{n}", recipient=f"c{n}@example.com") for n in range(3)]
+    assert len(callbacks) == 1
+    batch.assert_called_once_with(args=[[row.pk for row in rows]], retry=False)
+
+
+def test_rows_enqueued_together_are_sent_and_a_rolled_back_one_is_skipped(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+        notifications_publish_together(),
+    ):
+        try:
+            with transaction.atomic():
+                _enqueue(key="mail:lost", recipient="lost@example.com")
+                raise RuntimeError("this message failed")
+        except RuntimeError:
+            pass
+        kept = _enqueue(key="mail:kept", recipient="kept@example.com")
+    assert _status(kept) == Notification.Status.SENT
+    assert [m.to for m in mail.outbox] == [["kept@example.com"]]
+
+
+def test_a_batch_that_rolls_back_publishes_nothing(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        notifications_publish_together(),
+    ):
+        _enqueue(key="mail:1")
+        raise RuntimeError("the batch failed")
+    assert callbacks == []
+    assert Notification.objects.count() == 0
 
 
 def test_second_send_of_a_sent_row_is_skipped(django_capture_on_commit_callbacks):

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.services import notifications_publish_together
 from tickets.intake.dedup import content_hash, dedup_key, keys_lock, keys_processed
 from tickets.intake.parse import ParsedEmail, clean_line, decode_bytes, parse_email
 from tickets.intake.route import IntakeContext, QuarantineError, route
@@ -172,7 +173,7 @@ def _process(jobs: list[_Job]) -> list[IngestResult]:
         return [_result(job) for job in jobs]
     try:
         # The fast way: no savepoint per message. Any failure rolls the batch back...
-        with transaction.atomic():
+        with transaction.atomic(), notifications_publish_together():
             _route_all(routable, isolate=False)
             _outcomes_save(jobs)
     except Exception:  # noqa: BLE001
@@ -181,7 +182,7 @@ def _process(jobs: list[_Job]) -> list[IngestResult]:
             # quarantined.
             logger.info("batch of %s inbound messages retried one savepoint each", len(jobs))
             try:
-                with transaction.atomic():
+                with transaction.atomic(), notifications_publish_together():
                     _route_all(routable, isolate=True)
                     _outcomes_save(jobs)
             except Exception:  # noqa: BLE001 - e.g. the commit failed: one transaction each
