@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext as _
 
 from notifications.automail import auto_generated_reason
+from notifications.services import own_addresses as notifications_own_addresses
 from tickets.intake.parse import ParsedAttachment, ParsedEmail, message_ids
 from tickets.intake.threading import NO_MATCH, report_thread_find, thread_find
 from tickets.models import (
@@ -54,12 +55,8 @@ def queues_active() -> dict[str, Queue]:
 
 
 def own_addresses(queues: dict[str, Queue]) -> set[str]:
-    own = {address for address in queues if address}
-    for value in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
-        address = parseaddr(value or "")[1].lower()
-        if address:
-            own.add(address)
-    return own
+    """The queues' inbound addresses and the ones the outbox treats as ours."""
+    return {address for address in queues if address} | notifications_own_addresses()
 
 
 @dataclass

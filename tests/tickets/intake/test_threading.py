@@ -199,6 +199,12 @@ def test_mail_from_our_own_address_is_quarantined(make_email, queue):
     assert result.status == "quarantined"
 
 
+def test_mail_from_an_address_configured_as_ours_is_quarantined(make_email, queue, settings):
+    settings.OWN_EMAIL_ADDRESSES = ["robot@support.example"]
+    result = ingest(make_email(sender="robot@support.example"))
+    assert result.status == "quarantined"
+
+
 def test_mail_to_a_merged_ticket_lands_on_its_target(make_email, ticket, queue, contact):
     from tickets.services import ticket_merge
 
