@@ -109,140 +109,6 @@ def notification_by_message_id(message_id: str) -> Notification | None:
 # --- Enqueueing -------------------------------------------------------------------
 
 
-def own_addresses() -> set[str]:
-    """Addresses that are ours by configuration (lower-cased)."""
-    values = [
-        settings.DEFAULT_FROM_EMAIL,
-        settings.SERVER_EMAIL,
-        *getattr(settings, "OWN_EMAIL_ADDRESSES", []),
-    ]
-    return {addr.lower() for _name, addr in getaddresses(values) if addr}
-
-
-def _recipient_hourly_count(recipient: str, now: datetime) -> int:
-    """Automatic messages (not suppressed) to `recipient` in the last hour.
-
-    Runs before every auto-reply, so it is written out: the same query through the ORM
-    costs 0.9 ms of Python to build, this 0.15 ms (bench/README.md, e-mail intake).
-    Served by the `notification_cap` index (recipient, kind, created_at).
-    """
-    kinds = list(CAPPED_KINDS)
-    sql = (
-        "SELECT COUNT(*) FROM notifications_notification "  # noqa: S608 - fixed text
-        f"WHERE recipient = %s AND kind IN ({', '.join(['%s'] * len(kinds))}) "
-        "AND created_at >= %s AND status <> %s"
-    )
-    params = [recipient, *kinds, now - timedelta(hours=1), Notification.Status.SUPPRESSED]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
-
-
-def _suppression_reason(
-    *, recipient: str, kind: str, from_email: str, extra_own: Iterable[str], now: datetime
-) -> str:
-    own = own_addresses() | {a.strip().lower() for a in extra_own if a}
-    own |= {addr.lower() for _n, addr in getaddresses([from_email]) if addr}
-    if recipient in own:
-        return f"recipient {recipient} is our own address"
-    if kind in CAPPED_KINDS:
-        cap = settings.AUTO_REPLY_HOURLY_CAP
-        if cap and _recipient_hourly_count(recipient, now) >= cap:
-            return f"more than {cap} automatic messages to {recipient} in an hour"
-    return ""
-
-
-def _insert_unless_exists(notification: Notification) -> bool:
-    """INSERT the row unless its idempotency key exists: one statement, no savepoint.
-
-    `INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id` (PostgreSQL and
-    SQLite ≥ 3.35) waits for a concurrent transaction holding the same key and then
-    skips, so two enqueues of one event never both insert. Sets the pk when inserted.
-    """
-    meta = Notification._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = [
-        field.get_db_prep_save(field.pre_save(notification, True), connection) for field in fields
-    ]
-    # Only identifiers from the model go into the text; every value is a parameter.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(meta.get_field('idempotency_key').column)}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    notification.pk = row[0]
-    notification._state.adding = False
-    notification._state.db = connection.alias
-    return True
-
-
-def notification_enqueue(
-    *,
-    recipient: str,
-    template: str,
-    kind: str,
-    idempotency_key: str,
-    context: dict | None = None,
-    language: str = "ru",
-    reference: str = "",
-    from_email: str = "",
-    reply_to: str = "",
-    headers: dict | None = None,
-    attachments: list[str] | None = None,
-    own: Iterable[str] = (),
-) -> Notification:
-    """Write an outbox row in the caller's transaction; the send is scheduled on commit.
-
-    Enqueueing the same idempotency key twice returns the existing row: never two sends.
-    A message to one of our own addresses (settings or `own`), or an automatic message
-    beyond `AUTO_REPLY_HOURLY_CAP` per recipient per hour, is stored as suppressed with
-    the reason and never sent.
-    """
-    now = timezone.now()
-    recipient = recipient.strip().lower()
-    reason = _suppression_reason(
-        recipient=recipient, kind=kind, from_email=from_email, extra_own=own, now=now
-    )
-    notification = Notification(
-        idempotency_key=idempotency_key,
-        recipient=recipient,
-        template=template,
-        kind=kind,
-        context=context or {},
-        language=language,
-        reference=reference,
-        from_email=from_email,
-        reply_to=reply_to,
-        headers=headers or {},
-        attachments=attachments or [],
-        message_id=make_message_id(reference),
-        created_at=now,
-        # If the on-commit publish is lost (broker down), the sweeper publishes the row
-        # again once this moment has passed.
-        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
-        status=Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
-        reason=reason,
-    )
-    if not _insert_unless_exists(notification):
-        # The same event was enqueued before (or by a concurrent transaction).
-        return Notification.objects.get(idempotency_key=idempotency_key)
-    if reason:
-        logger.info("notification %s suppressed: %s", notification.pk, reason)
-    elif getattr(_publish_together, "ids", None) is not None:
-        _publish_together.ids.append(notification.pk)
-    else:
-        transaction.on_commit(lambda: notification_schedule(notification.pk))
-    return notification
-
-
 _publish_together = threading.local()
 
 
@@ -266,65 +132,221 @@ def notifications_publish_together() -> Iterator[None]:
             transaction.on_commit(lambda: notifications_schedule_batch(ids))
 
 
+def own_addresses() -> set[str]:
+    """Addresses that are ours by configuration (lower-cased)."""
+    values = [
+        settings.DEFAULT_FROM_EMAIL,
+        settings.SERVER_EMAIL,
+        *getattr(settings, "OWN_EMAIL_ADDRESSES", []),
+    ]
+    return {addr.lower() for _name, addr in getaddresses(values) if addr}
+
+
+def _recipients_hourly_counts(recipients: Iterable[str], now: datetime) -> dict[str, int]:
+    """Automatic messages (not suppressed) to each recipient in the last hour.
+
+    Runs before every auto-reply, so it is written out: the same query through the ORM
+    costs 0.9 ms of Python to build, this 0.15 ms (bench/README.md, e-mail intake), and
+    a mail batch asks for all its recipients at once. Served by the `notification_cap`
+    index (recipient, kind, created_at).
+    """
+    recipients = sorted(set(recipients))
+    if not recipients:
+        return {}
+    kinds = list(CAPPED_KINDS)
+    sql = (
+        "SELECT recipient, COUNT(*) FROM notifications_notification "  # noqa: S608 - fixed
+        f"WHERE recipient IN ({', '.join(['%s'] * len(recipients))}) "
+        f"AND kind IN ({', '.join(['%s'] * len(kinds))}) "
+        "AND created_at >= %s AND status <> %s GROUP BY recipient"
+    )
+    params = [*recipients, *kinds, now - timedelta(hours=1), Notification.Status.SUPPRESSED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = dict.fromkeys(recipients, 0)
+        counts.update({recipient: int(count) for recipient, count in cursor.fetchall()})
+    return counts
+
+
+class _Suppressor:
+    """Decides which new rows are stored as suppressed: mail to our own addresses, and
+    automatic mail past `AUTO_REPLY_HOURLY_CAP` per recipient per hour (counting the
+    rows decided here, so a batch cannot slip past the cap)."""
+
+    def __init__(self, *, recipients: Iterable[str], kinds: Iterable[str], now: datetime):
+        self.own = own_addresses()
+        self.cap = settings.AUTO_REPLY_HOURLY_CAP
+        capped = {r for r, k in zip(recipients, kinds, strict=True) if k in CAPPED_KINDS}
+        self.counts = _recipients_hourly_counts(capped, now) if self.cap else {}
+
+    def reason(self, *, recipient: str, kind: str, from_email: str, own: Iterable[str]) -> str:
+        ours = self.own | {a.strip().lower() for a in own if a}
+        ours |= {addr.lower() for _n, addr in getaddresses([from_email]) if addr}
+        if recipient in ours:
+            return f"recipient {recipient} is our own address"
+        if kind in CAPPED_KINDS and self.cap:
+            if self.counts.get(recipient, 0) >= self.cap:
+                return f"more than {self.cap} automatic messages to {recipient} in an hour"
+            self.counts[recipient] = self.counts.get(recipient, 0) + 1
+        return ""
+
+
+def _insert_unless_exist(notifications: list[Notification]) -> list[Notification]:
+    """INSERT the rows whose idempotency key does not exist yet; the ones inserted.
+
+    `INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key`
+    (PostgreSQL and SQLite ≥ 3.35), one statement and no savepoint, waits for a
+    concurrent transaction holding the same key and then skips, so two enqueues of one
+    event never both insert. Sets the pk of each row inserted.
+    """
+    meta = Notification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    key = meta.get_field("idempotency_key").column
+    row = f"({', '.join(['%s'] * len(fields))})"
+    by_key = {n.idempotency_key: n for n in reversed(notifications)}  # the first one wins
+    inserted = []
+    for start in range(0, len(notifications), 500):  # SQLite's bound-parameter limit
+        chunk = notifications[start : start + 500]
+        values = [
+            field.get_db_prep_save(field.pre_save(notification, True), connection)
+            for notification in chunk
+            for field in fields
+        ]
+        # Only identifiers from the model go into the text; every value is a parameter.
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join([row] * len(chunk))} "
+            f"ON CONFLICT ({quote(key)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}, {quote(key)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            returned = cursor.fetchall()
+        for pk, idempotency_key in returned:
+            notification = by_key[idempotency_key]
+            notification.pk = pk
+            notification._state.adding = False
+            notification._state.db = connection.alias
+            inserted.append(notification)
+    return inserted
+
+
+def _notification_new(*, suppressor: _Suppressor, now: datetime, **item) -> Notification:
+    recipient = item["recipient"].strip().lower()
+    reference = item.get("reference", "")
+    reason = suppressor.reason(
+        recipient=recipient,
+        kind=item["kind"],
+        from_email=item.get("from_email", ""),
+        own=item.get("own", ()),
+    )
+    return Notification(
+        idempotency_key=item["idempotency_key"],
+        recipient=recipient,
+        template=item["template"],
+        kind=item["kind"],
+        context=item.get("context") or {},
+        language=item.get("language", "ru"),
+        reference=reference,
+        from_email=item.get("from_email", ""),
+        reply_to=item.get("reply_to", ""),
+        headers=item.get("headers") or {},
+        attachments=item.get("attachments") or [],
+        message_id=make_message_id(reference),
+        created_at=now,
+        # If the on-commit publish is lost (broker down), the sweeper publishes the row
+        # again once this moment has passed.
+        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+        status=Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
+        reason=reason,
+    )
+
+
+def _rows_enqueue(items: list[dict]) -> tuple[list[Notification], list[Notification]]:
+    """Write the outbox rows of `items` and schedule their sends on commit.
+
+    Returns (the rows built, the rows inserted): a row whose key existed is not inserted.
+    """
+    now = timezone.now()
+    suppressor = _Suppressor(
+        recipients=[item["recipient"].strip().lower() for item in items],
+        kinds=[item["kind"] for item in items],
+        now=now,
+    )
+    rows = [_notification_new(suppressor=suppressor, now=now, **item) for item in items]
+    inserted = _insert_unless_exist(rows)
+    owed = []
+    for notification in inserted:
+        if notification.reason:
+            logger.info("notification %s suppressed: %s", notification.pk, notification.reason)
+        else:
+            owed.append(notification.pk)
+    if owed and getattr(_publish_together, "ids", None) is not None:
+        _publish_together.ids.extend(owed)
+    elif len(owed) == 1:
+        transaction.on_commit(lambda: notification_schedule(owed[0]))
+    elif owed:
+        transaction.on_commit(lambda: notifications_schedule_batch(owed))
+    return rows, inserted
+
+
+def notification_enqueue(
+    *,
+    recipient: str,
+    template: str,
+    kind: str,
+    idempotency_key: str,
+    context: dict | None = None,
+    language: str = "ru",
+    reference: str = "",
+    from_email: str = "",
+    reply_to: str = "",
+    headers: dict | None = None,
+    attachments: list[str] | None = None,
+    own: Iterable[str] = (),
+) -> Notification:
+    """Write an outbox row in the caller's transaction; the send is scheduled on commit.
+
+    Enqueueing the same idempotency key twice returns the existing row: never two sends.
+    A message to one of our own addresses (settings, `from_email` or `own`), or an
+    automatic message beyond `AUTO_REPLY_HOURLY_CAP` per recipient per hour, is stored
+    as suppressed with the reason and never sent.
+    """
+    item = {
+        "recipient": recipient,
+        "template": template,
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "context": context,
+        "language": language,
+        "reference": reference,
+        "from_email": from_email,
+        "reply_to": reply_to,
+        "headers": headers,
+        "attachments": attachments,
+        "own": own,
+    }
+    (notification,), inserted = _rows_enqueue([item])
+    if not inserted:
+        # The same event was enqueued before (or by a concurrent transaction).
+        return Notification.objects.get(idempotency_key=idempotency_key)
+    return notification
+
+
 def notification_enqueue_many(*, items: list[dict]) -> int:
-    """`notification_enqueue` for many rows at once (the SLA sweep): one INSERT.
+    """`notification_enqueue` for many rows at once (the SLA sweep, mail batches): one
+    INSERT, and one query for the hourly cap of all recipients.
 
     Each item holds `notification_enqueue`'s keyword arguments. Keys already present
-    are skipped (ON CONFLICT DO NOTHING), so a repeat never makes a second row. Returns
-    how many rows are owed a send. Call inside the caller's transaction.
+    are skipped, so a repeat never makes a second row. Returns how many rows are owed a
+    send. Call inside the caller's transaction.
     """
     if not items:
         return 0
-    now = timezone.now()
-    base_own = own_addresses()
-    counts: dict[str, int] = {}
-    rows = []
-    for item in items:
-        recipient = item["recipient"].strip().lower()
-        kind = item["kind"]
-        own = base_own | {a.strip().lower() for a in item.get("own", ()) if a}
-        reason = ""
-        if recipient in own:
-            reason = f"recipient {recipient} is our own address"
-        elif kind in CAPPED_KINDS and settings.AUTO_REPLY_HOURLY_CAP:
-            if recipient not in counts:
-                counts[recipient] = _recipient_hourly_count(recipient, now)
-            if counts[recipient] >= settings.AUTO_REPLY_HOURLY_CAP:
-                reason = f"more than {settings.AUTO_REPLY_HOURLY_CAP} automatic messages to "
-                reason += f"{recipient} in an hour"
-            else:
-                counts[recipient] += 1
-        reference = item.get("reference", "")
-        rows.append(
-            Notification(
-                recipient=recipient,
-                template=item["template"],
-                kind=kind,
-                idempotency_key=item["idempotency_key"],
-                context=item.get("context") or {},
-                language=item.get("language", "ru"),
-                reference=reference,
-                from_email=item.get("from_email", ""),
-                reply_to=item.get("reply_to", ""),
-                headers=item.get("headers") or {},
-                attachments=item.get("attachments") or [],
-                message_id=make_message_id(reference),
-                created_at=now,
-                next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
-                status=Notification.Status.SUPPRESSED if reason else Notification.Status.PENDING,
-                reason=reason,
-            )
-        )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    owed = list(
-        Notification.objects.filter(
-            idempotency_key__in=[row.idempotency_key for row in rows],
-            status=Notification.Status.PENDING,
-        ).values_list("pk", flat=True)
-    )
-
-    transaction.on_commit(lambda: notifications_schedule_batch(owed))
-    return len(owed)
+    _rows, inserted = _rows_enqueue(items)
+    return sum(1 for notification in inserted if not notification.reason)
 
 
 def notifications_schedule_batch(notification_ids: list[int], *, size: int = 50) -> None:

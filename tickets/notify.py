@@ -119,7 +119,7 @@ def _thread_headers(ticket: Ticket, recipient: str, first: Message | None = None
     return {"In-Reply-To": parent, "References": " ".join(refs)}
 
 
-def _send_to_requester(
+def _requester_item(
     *,
     ticket: Ticket,
     template: str,
@@ -127,33 +127,46 @@ def _send_to_requester(
     key: str,
     extra: dict | None = None,
     first: Message | None = None,
-) -> Notification | None:
+) -> dict | None:
+    """The outbox item of a mail to the requester, or None when they have no e-mail."""
     email = ticket.requester.email
     if not email:
         return None
-    return notification_enqueue(
-        recipient=email,
-        template=template,
-        kind=kind,
-        idempotency_key=key,
-        context={**_context(ticket), **(extra or {})},
-        language=ticket.language,
-        reference=ticket.reference,
-        from_email=ticket.queue.email_address or "",
-        headers=_thread_headers(ticket, email, first=first),
-        own=queue_addresses(),
-    )
+    return {
+        "recipient": email,
+        "template": template,
+        "kind": kind,
+        "idempotency_key": key,
+        "context": {**_context(ticket), **(extra or {})},
+        "language": ticket.language,
+        "reference": ticket.reference,
+        "from_email": ticket.queue.email_address or "",
+        "headers": _thread_headers(ticket, email, first=first),
+        "own": queue_addresses(),
+    }
 
 
-def ticket_received(*, ticket: Ticket, message: Message) -> Notification | None:
-    """Regulation 2: the number and the deadline, at once."""
-    return _send_to_requester(
+def _send_to_requester(**kwargs) -> Notification | None:
+    item = _requester_item(**kwargs)
+    return notification_enqueue(**item) if item else None
+
+
+def ticket_received_item(*, ticket: Ticket, message: Message) -> dict | None:
+    """Regulation 2: the number and the deadline, at once (an item for
+    `notification_enqueue_many`, for tickets created together)."""
+    return _requester_item(
         ticket=ticket,
         template="auto_reply",
         kind=Notification.Kind.AUTO_REPLY,
         key=f"ticket:{ticket.pk}:received",
         first=message,
     )
+
+
+def ticket_received(*, ticket: Ticket, message: Message) -> Notification | None:
+    """Regulation 2: the number and the deadline, at once."""
+    item = ticket_received_item(ticket=ticket, message=message)
+    return notification_enqueue(**item) if item else None
 
 
 def ticket_answered(*, ticket: Ticket, message: Message) -> Notification | None:

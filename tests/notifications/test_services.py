@@ -405,6 +405,25 @@ def test_enqueue_many_applies_cap_and_own_addresses(settings):
     assert statuses == {"n0": "pending", "n1": "pending", "n2": "suppressed", "own": "suppressed"}
 
 
+def test_enqueue_many_never_mails_the_address_it_is_sent_from():
+    item = {**_item("loop", "navigator@support.example"), "from_email": "navigator@support.example"}
+    notification_enqueue_many(items=[item])
+    row = Notification.objects.get()
+    assert row.status == Notification.Status.SUPPRESSED
+    assert "our own address" in row.reason
+
+
+def test_enqueue_many_inside_publish_together_adds_to_its_one_publish(
+    django_capture_on_commit_callbacks,
+):
+    from notifications.services import notifications_publish_together
+
+    with django_capture_on_commit_callbacks() as callbacks, notifications_publish_together():
+        notification_enqueue_many(items=[_item("a"), _item("b")])
+        notification_enqueue_many(items=[_item("c")])
+    assert len(callbacks) == 1
+
+
 def test_delivery_through_an_anymail_esp_keeps_our_headers(settings):
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     row = _enqueue()
