@@ -22,10 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import notifications_publish_together
+from tickets.intake.context import IntakeContext
 from tickets.intake.dedup import content_hash, dedup_key, keys_lock, keys_processed
 from tickets.intake.parse import ParsedEmail, clean_line, decode_bytes, parse_email
-from tickets.intake.route import IntakeContext, QuarantineError, route
+from tickets.intake.route import QuarantineError, route
 from tickets.models import InboundEmail, Mailbox, Queue
+from tickets.services import TicketDraft
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +254,7 @@ def _route_all(jobs: list[_Job], *, isolate: bool) -> None:
     message; otherwise it propagates (the caller rolls the batch back).
     """
     senders = [job.parsed.from_email for job in jobs]
-    context = IntakeContext.load(senders=senders, defer_attachments=not isolate)
+    context = IntakeContext.load(senders=senders, deferred=not isolate)
     keys = [job.key for job in jobs if not job.force_new]
     # Two workers creating the contact of one new sender at once would make two: the
     # second waits for the first, then finds its contact.
@@ -281,6 +283,10 @@ def _route_all(jobs: list[_Job], *, isolate: bool) -> None:
             continue
         job.status = InboundEmail.Status.PROCESSED
         known.add(job.key)  # the same message twice in one batch
+    context.flush()
+    for job in jobs:
+        if isinstance(job.ticket, TicketDraft):
+            job.ticket = job.ticket.ticket
     context.attachments_flush()
 
 

@@ -1,26 +1,20 @@
 """Where a parsed message goes: a new ticket, a reply on a known one, a note for a bounce.
 
-`route` runs inside the caller's transaction, after the duplicate check. What several
-messages of one batch share (the active queues, our own addresses, the senders'
-contacts, attachments waiting for their message) lives in an `IntakeContext`, so a
-batch of 50 asks for each of them once instead of 50 times.
+`route` runs inside the caller's transaction, after the duplicate check, with the
+`IntakeContext` the messages of the batch share (tickets/intake/context.py).
 """
 
 import re
-from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext as _
 
 from notifications.automail import auto_generated_reason
-from notifications.services import own_addresses as notifications_own_addresses
-from tickets.intake.parse import ParsedAttachment, ParsedEmail, message_ids
+from tickets.intake.context import IntakeContext, attachments_store
+from tickets.intake.parse import ParsedEmail, message_ids
 from tickets.intake.threading import NO_MATCH, report_thread_find, thread_find
 from tickets.models import (
-    Attachment,
-    Contact,
     InboundEmail,
     Mailbox,
     Message,
@@ -30,7 +24,7 @@ from tickets.models import (
     TicketLink,
 )
 from tickets.services import (
-    attachments_add,
+    TicketDraft,
     contact_get_or_create,
     event_record,
     message_add_from_requester,
@@ -44,74 +38,6 @@ _REPORT_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon)@", re.I)
 
 class QuarantineError(Exception):
     """An expected reason not to turn a message into a ticket by itself."""
-
-
-def queues_active() -> dict[str, Queue]:
-    """Active queues by their lower-cased inbound address ("" for the ones without)."""
-    queues = {}
-    for queue in Queue.objects.filter(is_active=True).order_by("position", "name", "id"):
-        queues.setdefault((queue.email_address or "").lower(), queue)
-    return queues
-
-
-def own_addresses(queues: dict[str, Queue]) -> set[str]:
-    """The queues' inbound addresses and the ones the outbox treats as ours."""
-    return {address for address in queues if address} | notifications_own_addresses()
-
-
-@dataclass
-class IntakeContext:
-    """What the messages of one processing transaction share. Discard it with the
-    transaction: the contacts it holds may have been created there.
-
-    `defer_attachments`: the attachments of new tickets are stored by
-    `attachments_flush` at the end of the batch, with one query for all their messages.
-    """
-
-    queues: dict[str, Queue]
-    own: set[str]
-    contacts: dict[str, Contact] = field(default_factory=dict)
-    defer_attachments: bool = False
-    pending: list[tuple[Ticket, InboundEmail, list[ParsedAttachment]]] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, *, senders: list[str] = (), defer_attachments: bool = False):
-        queues = queues_active()
-        context = cls(queues=queues, own=own_addresses(queues), defer_attachments=defer_attachments)
-        context.contacts_load(senders)
-        return context
-
-    def contacts_load(self, emails) -> None:
-        """Load the contacts of these addresses (one query)."""
-        emails = sorted({e for e in emails if e})
-        if emails:
-            # contact_find's rule: the oldest contact with the address.
-            for contact in Contact.objects.filter(email__in=emails).order_by("-id"):
-                self.contacts[contact.email] = contact
-
-    def contact_for(self, *, name: str, email: str) -> Contact:
-        """`contact_get_or_create`, without asking again for a sender already known."""
-        contact = self.contacts.get(email)
-        if contact is None or (name and not contact.full_name):
-            contact = contact_get_or_create(full_name=name, email=email)
-            self.contacts[email] = contact
-        return contact
-
-    def attachments_flush(self) -> None:
-        """Store the deferred attachments of the tickets created in this batch."""
-        if not self.pending:
-            return
-        first: dict[int, Message] = {}
-        inbound_ids = [inbound.pk for _ticket, inbound, _parts in self.pending]
-        for message in (
-            Message.objects.filter(inbound_email_id__in=inbound_ids)
-            .only("id", "ticket_id", "inbound_email_id")
-            .order_by("-id")
-        ):
-            first[message.inbound_email_id] = message
-        for ticket, inbound, parts in self.pending:
-            _attachments_store(ticket=ticket, message=first.get(inbound.pk), parts=parts)
-        self.pending.clear()
 
 
 def queue_for(
@@ -130,35 +56,6 @@ def queue_for(
     return next(iter(queues.values()), None)
 
 
-def _attachments_store(*, ticket: Ticket, message: Message | None, parts) -> None:
-    regular = [a for a in parts if not a.inline]
-    inline = [a for a in parts if a.inline]
-    if regular:
-        attachments_add(
-            ticket=ticket,
-            message=message,
-            files=[SimpleUploadedFile(a.filename, a.data, a.content_type) for a in regular],
-            validate=False,
-        )
-    if inline:
-        created = attachments_add(
-            ticket=ticket,
-            message=message,
-            files=[SimpleUploadedFile(a.filename, a.data, a.content_type) for a in inline],
-            validate=False,
-            inline=True,
-        )
-        with_ids = []
-        for attachment, part in zip(created, inline, strict=True):
-            if part.content_id:
-                attachment.content_id = part.content_id[:255]
-                with_ids.append(attachment)
-        if len(with_ids) == 1:
-            with_ids[0].save(update_fields=["content_id"])
-        elif with_ids:
-            Attachment.objects.bulk_update(with_ids, ["content_id"])
-
-
 def _attach(
     *,
     ticket: Ticket,
@@ -172,11 +69,11 @@ def _attach(
     if not parsed.attachments:
         return
     if message is None:
-        if context.defer_attachments:
+        if context.deferred:
             context.pending.append((ticket, inbound, parsed.attachments))
             return
         message = Message.objects.filter(ticket=ticket).order_by("id").first()
-    _attachments_store(ticket=ticket, message=message, parts=parsed.attachments)
+    attachments_store(ticket=ticket, message=message, parts=parsed.attachments)
 
 
 def _system_message(
@@ -229,8 +126,9 @@ def route(
     queue: Queue | None = None,
     force_new: bool = False,
     actor=None,
-) -> Ticket:
-    """Put a message that is not a duplicate where it belongs; the ticket it landed on.
+) -> Ticket | TicketDraft:
+    """Put a message that is not a duplicate where it belongs; the ticket it landed on,
+    or, in a deferred context, the draft of the new ticket `context.flush` will write.
 
     Raises `QuarantineError` (before writing anything) for a message a person must
     look at. `force_new`: the operator's "turn into ticket" (no threading, no checks).
@@ -261,6 +159,7 @@ def route(
                 % {"address": sender}
             )
         if _is_report(parsed):
+            context.flush()  # it may report on a ticket still waiting to be written
             ticket = report_thread_find(
                 message_ids=_report_ids(parsed),
                 subject=f"{parsed.report_subject} {parsed.subject}",
@@ -277,6 +176,8 @@ def route(
             )
             return ticket
 
+    if context.refers_to_drafts(parsed.thread_ids):
+        context.flush()
     match = (
         NO_MATCH
         if force_new
@@ -294,6 +195,19 @@ def route(
         "email_message_id": parsed.message_id,
         "inbound_email": inbound,
     }
+    new_ticket = {
+        "queue": queue,
+        "requester": contact,
+        "channel": Ticket.Channel.EMAIL,
+        "subject": parsed.subject,
+        "text": text,
+        "auto_reply": not is_auto,
+        **content,
+    }
+    if match.ticket is None and context.deferred and not force_new:
+        # The common case, a new appeal: written with the batch's others by `flush`.
+        return context.ticket_defer(TicketDraft(**new_ticket), parsed.attachments)
+    # Everything else writes at once; a new ticket is numbered after the waiting ones.
     attach = {"parsed": parsed, "inbound": inbound, "context": context}
 
     if match.ticket is not None and match.trusted:
@@ -309,6 +223,7 @@ def route(
                     context=context,
                 )
             else:
+                context.flush()
                 ticket = ticket_continue_in_new(
                     ticket=ticket,
                     text=text,
@@ -330,16 +245,8 @@ def route(
             _attach(ticket=ticket, message=message, **attach)
         return ticket
 
-    ticket = ticket_create(
-        queue=queue,
-        requester=contact,
-        channel=Ticket.Channel.EMAIL,
-        subject=parsed.subject,
-        text=text,
-        auto_reply=not is_auto,
-        actor=actor if force_new else None,
-        **content,
-    )
+    context.flush()
+    ticket = ticket_create(**new_ticket, actor=actor if force_new else None)
     _attach(ticket=ticket, message=None, **attach)
     if match.ticket is not None:
         # A stranger quoting someone else's number: related, never access.

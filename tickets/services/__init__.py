@@ -1,7 +1,13 @@
 """Writes on tickets. Every change goes through these functions and records history."""
 
-from tickets.services.attachments import attachment_validate, attachments_add, attachments_validate
+from tickets.services.attachments import (
+    attachment_build,
+    attachment_validate,
+    attachments_add,
+    attachments_validate,
+)
 from tickets.services.contacts import contact_find, contact_get_or_create
+from tickets.services.creation import TicketDraft, ticket_create, tickets_create_many
 from tickets.services.history import event_record
 from tickets.services.links import (
     ticket_continue_in_new,
@@ -18,7 +24,6 @@ from tickets.services.messages import (
 from tickets.services.retention import contact_anonymise, contacts_anonymise_expired
 from tickets.services.tickets import (
     ticket_assign,
-    ticket_create,
     ticket_escalate,
     ticket_lock,
     ticket_set_status,
@@ -28,6 +33,8 @@ from tickets.services.tickets import (
 
 __all__ = [
     "TicketClosedError",
+    "TicketDraft",
+    "attachment_build",
     "attachment_validate",
     "contact_anonymise",
     "contacts_anonymise_expired",
@@ -50,4 +57,5 @@ __all__ = [
     "ticket_unlink",
     "ticket_update_fields",
     "tickets_close_resolved",
+    "tickets_create_many",
 ]

@@ -51,6 +51,35 @@ def attachments_validate(files: list[UploadedFile]) -> None:
         raise ValidationError(errors)
 
 
+def attachment_build(
+    *,
+    ticket: Ticket,
+    message: Message | None,
+    file: UploadedFile,
+    inline: bool = False,
+    content_id: str = "",
+) -> Attachment:
+    """An attachment with its file already in storage, for the caller to insert (one
+    `bulk_create` for many). Call inside the message's transaction."""
+    name = PurePath(file.name or "file").name[:255]
+    content_type = (
+        getattr(file, "content_type", "")
+        or mimetypes.guess_type(name)[0]
+        or "application/octet-stream"
+    )
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename=name,
+        content_type=content_type[:255],
+        size=file.size or 0,
+        is_inline=inline,
+        content_id=content_id[:255],
+    )
+    attachment.file.save(name, file, save=False)
+    return attachment
+
+
 def attachments_add(
     *,
     ticket: Ticket,
@@ -59,27 +88,16 @@ def attachments_add(
     validate: bool = True,
     inline: bool = False,
 ) -> list[Attachment]:
-    """Store uploaded files on the ticket. Call inside the message's transaction."""
+    """Store uploaded files on the ticket (one INSERT). Call inside the message's
+    transaction."""
     files = list(files)
     if validate:
         attachments_validate(files)
-    created = []
-    for file in files:
-        name = PurePath(file.name or "file").name[:255]
-        content_type = (
-            getattr(file, "content_type", "")
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream"
-        )
-        attachment = Attachment(
-            ticket=ticket,
-            message=message,
-            filename=name,
-            content_type=content_type[:255],
-            size=file.size or 0,
-            is_inline=inline,
-        )
-        attachment.file.save(name, file, save=False)
-        attachment.save()
-        created.append(attachment)
-    return created
+    if not files:
+        return []
+    return Attachment.objects.bulk_create(
+        [
+            attachment_build(ticket=ticket, message=message, file=file, inline=inline)
+            for file in files
+        ]
+    )

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from tickets.models import Queue, Ticket, TicketEvent
 from tickets.services.contacts import contact_get_or_create
+from tickets.services.creation import ticket_create
 from tickets.services.history import event_record
 from tickets.services.links import ticket_continue_in_new
 from tickets.services.messages import message_add_from_requester
-from tickets.services.tickets import ticket_create, ticket_escalate, ticket_lock, ticket_set_status
+from tickets.services.tickets import ticket_escalate, ticket_lock, ticket_set_status
 
 
 @transaction.atomic

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 
 from tickets.events import ticket_event_publish
 from tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
+from tickets.services.creation import ticket_create
 from tickets.services.history import event_record
-from tickets.services.tickets import ticket_create, ticket_lock
+from tickets.services.tickets import ticket_lock
 from tickets.workflow import ticket_transition
 
 

@@ -1,98 +1,15 @@
-"""Creating tickets and changing who works on them and where."""
+"""Changing tickets: who works on them, where, their status and fields."""
 
-from collections.abc import Iterable
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import notify
 from tickets.events import ticket_event_publish
-from tickets.models import Contact, InboundEmail, Message, Queue, Ticket, TicketEvent
-from tickets.numbering import ticket_number_next
-from tickets.services.attachments import attachments_add
+from tickets.models import Message, Ticket, TicketEvent
 from tickets.services.history import event_record
-from tickets.sla import sla_arm, sla_due_times
 from tickets.workflow import ticket_transition
-
-
-# No savepoint (two statements per appeal): a failure here fails the caller's
-# transaction; callers that go on after one (mail batches) hold their own savepoint.
-@transaction.atomic(savepoint=False)
-def ticket_create(
-    *,
-    queue: Queue,
-    requester: Contact,
-    channel: str,
-    subject: str,
-    text: str,
-    kind: str = Ticket.Kind.QUESTION,
-    priority: str = Ticket.Priority.NORMAL,
-    language: str = "ru",
-    actor=None,
-    html: str = "",
-    full_text: str = "",
-    attachments: Iterable[UploadedFile] = (),
-    email_message_id: str = "",
-    inbound_email: InboundEmail | None = None,
-    auto_reply: bool = True,
-) -> Ticket:
-    """Register an appeal: number, ticket, first message, attachments, history, auto-reply.
-
-    The auto-reply is an outbox row written in this transaction (regulation 2); it is
-    sent after commit, so a broker outage never loses it.
-    """
-    now = timezone.now()
-    first_due, resolution_due = sla_due_times(queue=queue, start=now)
-    ticket = Ticket(
-        number=ticket_number_next(),
-        queue=queue,
-        requester=requester,
-        channel=channel,
-        subject=(subject or "").strip()[:255] or _("(no subject)"),
-        kind=kind,
-        priority=priority,
-        language=language,
-        created_at=now,
-        last_activity_at=now,
-        first_response_due=first_due,
-        resolution_due=resolution_due,
-    )
-    sla_arm(ticket)
-    ticket.save(force_insert=True)
-    message = Message.objects.create(
-        ticket=ticket,
-        author_kind=Message.Author.REQUESTER,
-        author=actor,
-        channel=channel,
-        text=text,
-        html=html,
-        full_text=full_text,
-        email_message_id=email_message_id,
-        inbound_email=inbound_email,
-        created_at=now,
-    )
-    attachments_add(ticket=ticket, message=message, files=attachments)
-    event_record(
-        ticket=ticket,
-        kind=TicketEvent.Kind.CREATED,
-        actor=actor,
-        actor_label=actor.get_username() if actor else requester.full_name,
-        new_value=ticket.reference,
-        note=Ticket.Channel(channel).label,
-    )
-    if auto_reply:
-        notify.ticket_received(ticket=ticket, message=message)
-    if settings.AUTO_ASSIGN and queue.auto_assign:
-        from tickets.services.assignment import ticket_auto_assign
-
-        ticket = ticket_auto_assign(ticket=ticket)
-    # No live push here: nobody can be subscribed to a ticket that did not exist, and
-    # the publish costs a quarter of an appeal's CPU time (bench/README.md, intake).
-    return ticket
 
 
 def ticket_lock(ticket: Ticket | int) -> Ticket:

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.db import connection, connections
 
+from tickets.intake import context as context_module
 from tickets.intake import route as route_module
 from tickets.intake.ingest import email_ingest, email_ingest_batch
 from tickets.models import Contact, InboundEmail, NumberSequence, Ticket
@@ -33,24 +34,30 @@ def _advisory_waiters() -> int:
 
 
 class Race:
-    """Run `first` until it is inside `ticket_create` (its locks taken), start `second`,
-    wait until `second` is blocked on an advisory lock, then let both finish."""
+    """Run `first` until it has written a ticket (its locks taken; at once, or with the
+    batch's others), start `second`, wait until `second` is blocked on an advisory lock,
+    then let both finish."""
 
     def __init__(self, monkeypatch):
         self.inside = threading.Event()
         self.go = threading.Event()
         self.results: dict[str, object] = {}
         self.errors: list[BaseException] = []
-        real = route_module.ticket_create
+        for module, name in (
+            (route_module, "ticket_create"),
+            (context_module, "tickets_create_many"),
+        ):
+            monkeypatch.setattr(module, name, self._paused(getattr(module, name)))
 
-        def paused_create(**kwargs):
-            ticket = real(**kwargs)
+    def _paused(self, real):
+        def paused(**kwargs):
+            created = real(**kwargs)
             if threading.current_thread().name == "first" and not self.inside.is_set():
                 self.inside.set()
                 assert self.go.wait(timeout=30)
-            return ticket
+            return created
 
-        monkeypatch.setattr(route_module, "ticket_create", paused_create)
+        return paused
 
     def _thread(self, name, work):
         def run():

@@ -12,6 +12,28 @@ def ingest(raw: bytes):
     return email_ingest(raw, source=InboundEmail.Source.PIPE)
 
 
+def fail_ticket_writes(patch, *, when=lambda subject: True, error="this one fails"):
+    """Creating a ticket raises, whichever way the intake writes it: at once
+    (`ticket_create`) or with the batch's others (`tickets_create_many`)."""
+    from tickets.intake import context as context_module
+    from tickets.intake import route as route_module
+
+    real_one, real_many = route_module.ticket_create, context_module.tickets_create_many
+
+    def one(**kwargs):
+        if when(kwargs["subject"]):
+            raise RuntimeError(error)
+        return real_one(**kwargs)
+
+    def many(*, drafts):
+        if any(when(draft.subject) for draft in drafts):
+            raise RuntimeError(error)
+        return real_many(drafts=drafts)
+
+    patch.setattr(route_module, "ticket_create", one)
+    patch.setattr(context_module, "tickets_create_many", many)
+
+
 def test_raw_bytes_are_kept_and_linked_from_the_message(make_email, queue):
     raw = make_email()
     result = ingest(raw)
@@ -56,10 +78,7 @@ def test_oversize_message_is_quarantined_with_its_raw_kept(make_email, queue, se
 
 
 def test_any_failure_while_routing_quarantines_instead_of_raising(make_email, queue, monkeypatch):
-    def boom(**kwargs):
-        raise RuntimeError("database said no")
-
-    monkeypatch.setattr("tickets.intake.route.ticket_create", boom)
+    fail_ticket_writes(monkeypatch, error="database said no")
     result = ingest(make_email())
     inbound = InboundEmail.objects.get(pk=result.inbound_email_id)
     assert result.status == "quarantined"
@@ -72,7 +91,7 @@ def test_retry_of_a_quarantined_message_creates_the_ticket(
     make_email, queue, monkeypatch, operator
 ):
     with monkeypatch.context() as patch:
-        patch.setattr("tickets.intake.route.ticket_create", lambda **kw: 1 / 0)
+        fail_ticket_writes(patch)
         result = ingest(make_email())
     inbound = InboundEmail.objects.get(pk=result.inbound_email_id)
     retried = email_process(inbound=inbound, actor=operator)
@@ -125,17 +144,9 @@ def test_inline_image_is_stored_inline_with_its_content_id(queue):
 
 
 def test_batch_ingest_quarantines_only_the_failing_message(make_email, queue, monkeypatch):
-    from tickets.intake import route as route_module
     from tickets.intake.ingest import email_ingest_batch
 
-    real_create = route_module.ticket_create
-
-    def picky_create(**kwargs):
-        if kwargs["subject"] == "bad":
-            raise RuntimeError("this one fails")
-        return real_create(**kwargs)
-
-    monkeypatch.setattr(route_module, "ticket_create", picky_create)
+    fail_ticket_writes(monkeypatch, when=lambda subject: subject == "bad")
     raws = [make_email(subject="one"), make_email(subject="bad"), make_email(subject="three")]
     results = email_ingest_batch(raws, source=InboundEmail.Source.IMAP)
     assert [r.status for r in results] == ["processed", "quarantined", "processed"]
@@ -155,17 +166,9 @@ def test_absurdly_long_message_id_is_cut_to_fit_the_index(queue):
 def test_batch_rerun_after_a_failure_keeps_every_other_outcome(
     make_email, queue, monkeypatch, caplog
 ):
-    from tickets.intake import route as route_module
     from tickets.intake.ingest import email_ingest_batch
 
-    real_create = route_module.ticket_create
-
-    def picky_create(**kwargs):
-        if kwargs["subject"] == "bad":
-            raise RuntimeError("this one fails")
-        return real_create(**kwargs)
-
-    monkeypatch.setattr(route_module, "ticket_create", picky_create)
+    fail_ticket_writes(monkeypatch, when=lambda subject: subject == "bad")
     raws = [
         b"Subject: no sender\r\n\r\nhello\r\n",  # quarantined before the failure
         make_email(subject="one", message_id="<one@example.com>"),
