@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from notifications.services import notifications_publish_together
 from tickets.intake.context import IntakeContext
+from tickets.intake.decoding import clean_line, decode_bytes
 from tickets.intake.dedup import content_hash, dedup_key, keys_lock, keys_processed
-from tickets.intake.parse import ParsedEmail, clean_line, decode_bytes, parse_email
+from tickets.intake.parse import ParsedEmail, parse_email
 from tickets.intake.route import QuarantineError, route
 from tickets.models import InboundEmail, Mailbox, Queue
 from tickets.services import TicketDraft

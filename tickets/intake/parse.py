@@ -1,11 +1,11 @@
 """The one e-mail parser: raw RFC 822 bytes → `ParsedEmail`, for every door.
 
 Standard library `email` with `policy.default`. Never trusts declared charsets: every
-text goes through `decode_bytes` (declared → utf-8 → cp1251 → latin-1). Everything that
-leaves this module is safe to store in PostgreSQL (no NUL bytes, no lone surrogates).
+text goes through `decode_bytes` (declared → utf-8 → cp1251 → latin-1; decoding.py).
+Everything that leaves this module is safe to store in PostgreSQL (no NUL bytes, no
+lone surrogates). Text for the timeline comes from bodies.py.
 """
 
-import base64
 import binascii
 import mimetypes
 import re
@@ -13,11 +13,21 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
-from html.parser import HTMLParser
 
-import nh3
 from django.conf import settings
+
+from tickets.intake.bodies import html_sanitise, html_to_text, strip_quoted
+from tickets.intake.decoding import (
+    addresses,
+    clean_line,
+    clean_text,
+    decode_bytes,
+    decode_words,
+    header,
+    header_all,
+    message_ids,
+    unescape_surrogates,
+)
 
 
 class _IntakePolicy(policy.EmailPolicy):
@@ -38,154 +48,7 @@ class _IntakePolicy(policy.EmailPolicy):
 
 INTAKE_POLICY = _IntakePolicy()
 _PARSER = BytesParser(policy=INTAKE_POLICY)
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 MAX_DEPTH = 5  # nested forwarded messages / multiparts we still descend into
-
-
-def clean_text(value: str | None) -> str:
-    """What PostgreSQL accepts: no NUL bytes, no lone surrogates."""
-    if not value:
-        return ""
-    return _SURROGATES.sub("\ufffd", value.replace("\x00", ""))
-
-
-def clean_line(value: str | None, limit: int = 998) -> str:
-    """One header-like line: no control characters, folded whitespace, bounded."""
-    value = _CONTROL.sub("", clean_text(value))
-    return " ".join(value.split())[:limit]
-
-
-# Labels mail clients use for a charset Python calls differently, or for its superset.
-_CHARSET_ALIASES = {
-    "unicode-1-1-utf-7": "utf-7",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "ks_c_5601-1987": "cp949",
-    "iso-8859-8-i": "iso-8859-8",
-    "shift_jis": "cp932",
-    "x-sjis": "cp932",
-    "big5": "big5hkscs",
-    "iso-8859-1": "cp1252",
-    "us-ascii": "ascii",
-    "x-user-defined": "latin-1",
-}
-
-
-def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Bytes → text: the declared charset, then utf-8, cp1251, latin-1 (never fails)."""
-    candidates = []
-    if charset:
-        name = charset.strip().strip('"').lower()
-        candidates.append(_CHARSET_ALIASES.get(name, name))
-        if name == "iso-8859-1":
-            candidates.append("latin-1")
-    candidates += ["utf-8", "cp1251"]
-    for name in candidates:
-        try:
-            return data.decode(name)
-        except (LookupError, UnicodeDecodeError, ValueError):
-            continue
-    return data.decode("latin-1", errors="replace")
-
-
-def _unescape_surrogates(value: str, hint: str | None = None) -> str:
-    """Raw 8-bit header bytes arrive surrogate-escaped: decode them with the fallbacks
-    (`hint`: the charset the body declares, the best guess for raw header bytes)."""
-    if not _SURROGATES.search(value):
-        return value
-    try:
-        data = value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", value)
-    if hint:
-        # 8-bit bytes cannot be 7-bit ISO-2022-JP: Japanese clients send Shift_JIS raw.
-        hint = "cp932" if hint.lower().startswith("iso-2022-jp") else hint
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return decode_bytes(data, hint)
-    return decode_bytes(data)
-
-
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
-
-
-def _word_bytes(encoding: str, text: str) -> bytes:
-    if encoding in "bB":
-        text = re.sub(r"[^A-Za-z0-9+/]", "", text)
-        return base64.b64decode(text + "=" * (-len(text) % 4))
-    return binascii.a2b_qp(text.encode("ascii", "replace"), header=True)
-
-
-def decode_words(value: str) -> str:
-    """RFC 2047 encoded-words with the charset fallbacks; adjacent words of one charset
-    are joined before decoding (clients split multi-byte characters across them)."""
-    if "=?" not in value:
-        return value
-    chunks: list[tuple[str | None, bytes | str]] = []
-    pos = 0
-    for match in _ENCODED_WORD.finditer(value):
-        between = value[pos : match.start()]
-        if between and not (between.isspace() and chunks and chunks[-1][0] is not None):
-            chunks.append((None, between))
-        charset = match.group(1).split("*", 1)[0].lower()
-        try:
-            data = _word_bytes(match.group(2), match.group(3))
-        except (ValueError, binascii.Error):
-            chunks.append((None, match.group(0)))
-        else:
-            if chunks and chunks[-1][0] == charset:
-                chunks[-1] = (charset, chunks[-1][1] + data)
-            else:
-                chunks.append((charset, data))
-        pos = match.end()
-    if value[pos:]:
-        chunks.append((None, value[pos:]))
-    return "".join(
-        decode_bytes(data, charset) if charset is not None else data for charset, data in chunks
-    )
-
-
-def header(msg: EmailMessage, name: str, hint: str | None = None) -> str:
-    """A header as text from its raw value, whatever is wrong with it ('' when absent)."""
-    lname = name.lower()
-    for key, raw in msg.raw_items():
-        if key.lower() == lname:
-            value = "".join(str(raw).splitlines())
-            value = _unescape_surrogates(value, hint)
-            return clean_text(decode_words(value))
-    return ""
-
-
-def header_all(msg: EmailMessage, name: str, hint: str | None = None) -> list[str]:
-    values = []
-    for key, raw in msg.raw_items():
-        if key.lower() == name.lower():
-            value = "".join(str(raw).splitlines())
-            values.append(clean_text(_unescape_surrogates(value, hint)))
-    return values
-
-
-def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """(display name, lower-cased address) pairs from address headers."""
-    out = []
-    try:
-        # Split first, decode names after: a decoded name may hold a comma.
-        pairs = getaddresses(values)
-    except Exception:  # noqa: BLE001
-        pairs = [parseaddr(v) for v in values]
-    for name, addr in pairs:
-        addr = clean_line(addr, 320).strip("<>").lower()
-        if "@" in addr:
-            out.append((clean_line(decode_words(name), 255).strip('"'), addr))
-    return out
-
-
-def message_ids(value: str) -> list[str]:
-    return _MESSAGE_ID.findall(value or "")
 
 
 @dataclass
@@ -226,123 +89,6 @@ class ParsedEmail:
                 seen.add(mid)
                 out.append(mid)
         return out[:30]
-
-
-# --- HTML -------------------------------------------------------------------------
-
-_ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "span", "strong", "sub",
-    "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
-}  # fmt: skip
-_ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-}
-
-
-def html_sanitise(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "cid"},
-        link_rel="noopener noreferrer nofollow",
-    )
-
-
-class _TextExtractor(HTMLParser):
-    _BLOCK = {
-        "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-        "blockquote", "pre", "table", "ul", "ol",
-    }  # fmt: skip
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.quote_depth = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "blockquote":
-            self.quote_depth += 1
-        if tag == "li":
-            self.parts.append("\n- ")
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-        if tag == "td":
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag == "blockquote":
-            self.quote_depth = max(0, self.quote_depth - 1)
-        if tag in self._BLOCK and tag != "br":
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        text = re.sub(r"\s+", " ", data)
-        if self.quote_depth and text.strip():
-            text = "> " * self.quote_depth + text
-        self.parts.append(text)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # noqa: BLE001 - HTMLParser is lenient; belt and braces
-        return re.sub(r"<[^>]+>", " ", html)
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-# --- quoted history and signatures -----------------------------------------------
-
-_QUOTE_HEADERS = [
-    re.compile(r"^\s*-{2,}\s*(Original Message|Исходное сообщение)\s*-{2,}\s*$", re.I),
-    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "From: ... Sent:"
-    re.compile(r"^\s*On\s.{4,300}\swrote:\s*$", re.I | re.S),
-    re.compile(r"^.{0,300}\s(пишет|писал|написал|написала|написал\(а\))\s*:\s*$", re.I | re.S),
-    re.compile(r"^\s*(Am|Le|El)\s.{4,300}\s(schrieb|a écrit|escribió)\s*:\s*$", re.I | re.S),
-]
-_OUTLOOK_FROM = re.compile(r"^\s*\**(From|От|Von)\s*:\**\s+\S", re.I)
-_OUTLOOK_SENT = re.compile(r"^\s*\**(Sent|Date|Отправлено|Дата|Gesendet)\s*:\**\s+\S", re.I)
-_SIGNATURE = re.compile(
-    r"^(--\s*|Sent from my .{1,40}|Отправлено (с|со|из) .{1,60}|Get Outlook for .{1,20})$",
-    re.I,
-)
-
-
-def strip_quoted(text: str) -> str:
-    """The new part of a reply: cut at the first quote header or signature, drop "> "."""
-    lines = text.splitlines()
-    cut = len(lines)
-    for i, line in enumerate(lines):
-        two = f"{line} {lines[i + 1]}" if i + 1 < len(lines) else line
-        if any(p.match(line) for p in _QUOTE_HEADERS) or (
-            # "On Mon, 1 Jan 2024, John <john@x> wrote:" broken over two lines
-            line.strip()
-            and (i + 1 < len(lines))
-            and not line.lstrip().startswith(">")
-            and any(p.match(two) for p in _QUOTE_HEADERS[2:])
-            and len(line) > 10
-        ):
-            cut = i
-            break
-        if _OUTLOOK_FROM.match(line) and any(
-            _OUTLOOK_SENT.match(nxt) for nxt in lines[i + 1 : i + 5]
-        ):
-            cut = i
-            break
-        if _SIGNATURE.match(line.rstrip()) and i > 0:
-            cut = i
-            break
-    kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
-    result = "\n".join(kept).strip()
-    return result or text.strip()
 
 
 # --- MIME walk --------------------------------------------------------------------
@@ -408,7 +154,7 @@ def _message_bytes(msg: EmailMessage) -> bytes:
 
 
 def _safe_filename(name: str, content_type: str, index: int) -> str:
-    name = decode_words(_unescape_surrogates(name or ""))
+    name = decode_words(unescape_surrogates(name or ""))
     name = clean_line(name.replace("\\", "/").rsplit("/", 1)[-1], 200).strip(". ")
     if not name:
         ext = mimetypes.guess_extension(content_type or "") or ".bin"

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from notifications.automail import auto_generated_reason
 from tickets.intake.context import IntakeContext, attachments_store
-from tickets.intake.parse import ParsedEmail, message_ids
+from tickets.intake.decoding import message_ids
+from tickets.intake.parse import ParsedEmail
 from tickets.intake.threading import NO_MATCH, report_thread_find, thread_find
 from tickets.models import (
     InboundEmail,

@@ -2,7 +2,9 @@
 
 import pytest
 
-from tickets.intake.parse import decode_bytes, parse_email, strip_quoted
+from tickets.intake.bodies import strip_quoted
+from tickets.intake.decoding import decode_bytes
+from tickets.intake.parse import parse_email
 
 
 def raw_message(headers: str, body: bytes) -> bytes:
