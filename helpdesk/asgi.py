@@ -7,6 +7,9 @@ request (bench/README.md, "Public appeal intake": 480 vs 1,330 "hello" requests/
 this machine). `a2wsgi` hands the request to a pool of `HTTP_THREADS` threads instead;
 each thread keeps its database connection (CONN_MAX_AGE) like a WSGI worker thread.
 The same process still serves the chat websockets.
+
+Once everything is imported, the start-up heap is frozen and full garbage collections
+move to a timer (`helpdesk/gc_schedule.py`): they were the chat's latency tail.
 """
 
 import os
@@ -25,6 +28,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from helpdesk.gc_schedule import schedule_full_collections  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -34,3 +38,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+schedule_full_collections(settings.GC_FULL_COLLECTION_SECONDS)

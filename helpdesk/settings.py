@@ -116,6 +116,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads per web process that run HTTP requests (helpdesk/asgi.py); each keeps its
 # database connection for CONN_MAX_AGE seconds.
 HTTP_THREADS = env.int("HTTP_THREADS", default=10)
+# Web processes freeze their start-up heap and run CPython's full garbage collection on
+# this timer instead of whenever its counters say so (helpdesk/gc_schedule.py); 0 = off.
+GC_FULL_COLLECTION_SECONDS = env.float("GC_FULL_COLLECTION_SECONDS", default=300)
 
 # --- Redis: cache, Celery broker, channel layer ----------------------------------
 REDIS_URL = env("REDIS_URL", default="")
