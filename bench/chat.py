@@ -17,6 +17,8 @@ What it does:
    once. Offered load: citizens / interval citizen lines per second, and as many answers.
    Measured per line: ack (citizen -> stored -> ack), one-way (citizen -> operator
    console) and round trip (citizen -> operator -> answer back at the citizen).
+   With --arrivals N, N more chats start evenly over that time, as on a real line: each
+   opens its socket, is welcomed (timed), waits a few seconds in the line and leaves.
 6. Tells late from lost: an answer not back within --timeout is late if it arrives
    before the run ends (plus a grace period), lost if it never does; the percentiles
    include late answers at their real latency. Checks the tickets: every ticket holds
@@ -163,6 +165,8 @@ class Stats:
         self.lost = 0  # never answered
         self.failed_sockets = 0
         self.client_lag: list[float] = []  # the client's own event-loop lag
+        self.arrival_welcome: list[float] = []  # chats started during the run
+        self.failed_arrivals = 0
 
 
 async def loop_lag(samples: list[float], every: float = 0.01) -> None:
@@ -289,6 +293,52 @@ async def _citizen(url, token, index, args, stats: Stats, connected, go: asyncio
         task.cancel()
 
 
+async def chat_start(client, url: str, queue_id: int, i: int) -> dict:
+    """The pre-chat form posted as citizen `i`: the chat's session id and token."""
+    response = await client.post(
+        f"{url}/chat/start/",
+        data={
+            "full_name": f"Гражданин {i}",
+            "email": f"c{i}@example.com",
+            "queue": str(queue_id),
+            "text": f"Вопрос номер {i}",
+        },
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+async def arrivals(urls, args, queue_id: int, stats: Stats, client) -> None:
+    """Chats that start while the others talk, as on a real line: `--arrivals` of them,
+    evenly over the lines' expected duration. Each starts over HTTP, opens its socket on
+    the other process, waits for the welcome (timed: start -> welcome), stays a few
+    seconds in the waiting line (every operator is full) and leaves."""
+    from websockets.asyncio.client import connect
+
+    async def one(i: int) -> None:
+        url = urls[i % 2]
+        started = time.perf_counter()
+        try:
+            chat = await chat_start(client, url, queue_id, i)
+            socket_url = urls[(i + 1) % 2]
+            async with connect(f"{socket_url.replace('http', 'ws')}/ws/chat/", origin=url) as ws:
+                await ws.send(json.dumps({"type": "hello", "token": chat["token"]}))
+                while json.loads(await ws.recv())["type"] != "welcome":
+                    pass
+                stats.arrival_welcome.append(time.perf_counter() - started)
+                await asyncio.sleep(args.interval / 2)
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+            stats.errors.append(f"arrival {i}: {exc!r}")
+            stats.failed_arrivals += 1
+
+    spacing = args.messages * args.interval / max(args.arrivals, 1)
+    tasks = []
+    for i in range(args.arrivals):
+        tasks.append(asyncio.create_task(one(args.citizens + i)))
+        await asyncio.sleep(spacing)
+    await asyncio.gather(*tasks)
+
+
 async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
     import httpx
 
@@ -310,17 +360,7 @@ async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
 
     async def start(client, i):
         async with semaphore:
-            response = await client.post(
-                f"{urls[i % 2]}/chat/start/",
-                data={
-                    "full_name": f"Гражданин {i}",
-                    "email": f"c{i}@example.com",
-                    "queue": str(queue_id),
-                    "text": f"Вопрос номер {i}",
-                },
-            )
-            response.raise_for_status()
-            return response.json()
+            return await chat_start(client, urls[i % 2], queue_id, i)
 
     t0 = time.perf_counter()
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
@@ -371,7 +411,10 @@ async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
             log(f"  round trips so far: {len(stats.rtt)}, p99 {pct(stats.rtt, 99) * 1000:.1f} ms")
 
     reporter = asyncio.create_task(progress())
-    await asyncio.gather(*citizens)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        newcomers = asyncio.create_task(arrivals(urls, args, queue_id, stats, client))
+        await asyncio.gather(*citizens)
+        await newcomers
     elapsed = time.perf_counter() - t1
     reporter.cancel()
     lag_monitor.cancel()
@@ -475,6 +518,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between lines")
     parser.add_argument("--timeout", type=float, default=15.0, help="answer counts as late after")
     parser.add_argument(
+        "--arrivals",
+        type=int,
+        default=0,
+        help="chats that start (and leave the waiting line) while the others talk",
+    )
+    parser.add_argument(
         "--grace", type=float, default=30.0, help="a late answer counts as lost after"
     )
     args = parser.parse_args()
@@ -535,6 +584,7 @@ def main() -> None:
         f"channel layer {os.environ.get('CHANNEL_LAYER', 'pubsub')}, "
         f"{args.messages} lines each every ~{args.interval}s; offered load "
         f"{args.citizens / args.interval:.0f} citizen lines/s + as many answers"
+        + (f"; {args.arrivals} chats starting during the run" if args.arrivals else "")
     )
     print(
         f"round trips {len(stats.rtt)} in {elapsed:.1f}s; "
@@ -549,6 +599,12 @@ def main() -> None:
         print(
             f"{name:>11}: p50 {ms(values, 50):6.1f} ms  p95 {ms(values, 95):6.1f} ms  "
             f"p99 {ms(values, 99):6.1f} ms  max {ms(values, 100):6.1f} ms  (n={len(values)})"
+        )
+    if args.arrivals:
+        print(
+            f"chats started during the run: {len(stats.arrival_welcome)} of {args.arrivals} "
+            f"welcomed, start -> welcome p50 {ms(stats.arrival_welcome, 50):.0f} ms, "
+            f"p99 {ms(stats.arrival_welcome, 99):.0f} ms; failed {stats.failed_arrivals}"
         )
     print(f"citizen sockets that failed to open: {stats.failed_sockets}")
     print(
