@@ -362,7 +362,6 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
                     "lines": selectors.session_lines(session, internal=True),
                 }
             )
-        waiting = list(selectors.chats_waiting().select_related("ticket__requester")[:100])
         queue_ids = None
         return {
             "type": "init",
@@ -371,7 +370,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             "routing": settings.CHAT_ROUTING,
             "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
             "chats": chats,
-            "waiting": [services.session_summary(s) for s in waiting],
+            "waiting": selectors.waiting_summaries(),
             "count": selectors.chats_waiting().count(),
             "canned": selectors.canned_responses(queue_ids),
             "operators": selectors.operators_for_transfer(exclude_user=self.user),
@@ -497,7 +496,11 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         self.queue_changed()
 
     async def show_queue(self, line: dict) -> None:
-        await self.send_json({"type": "queue", "waiting": line["waiting"], "count": line["count"]})
+        # Every console of the process gets the same frame from one read: encode it once.
+        if "console_frame" not in line:
+            frame = {"type": "queue", "waiting": line["waiting"], "count": line["count"]}
+            line["console_frame"] = await self.encode_json(frame)
+        await self.send(text_data=line["console_frame"])
 
     async def console_assigned(self, event):
         chat = event["chat"]
