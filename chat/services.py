@@ -401,12 +401,20 @@ def presence_set(
 def presence_touch(*, user) -> None:
     """The console's heartbeat: the operator is still there.
 
-    Also re-runs routing when chats wait: a routing pass that lost a race for the last
-    free slots (several processes routing at once) leaves chats waiting until the next
-    trigger, and the heartbeat is the one trigger that always comes.
+    Also re-runs routing when chats wait and this operator has a free slot: a routing
+    pass that lost a race for the last free slots (several processes routing at once)
+    leaves chats waiting until the next trigger, and the heartbeat of the operator with
+    the slot is the one trigger that always comes. Operators without a slot do not route:
+    on a busy line (every operator full, chats waiting) each heartbeat ran a pass, the
+    passes take turns on one lock, and the consoles that connected together (a restart)
+    beat together: 100 passes queued at once held every pool thread and delayed every
+    chat line by up to a second.
     """
     OperatorPresence.objects.filter(user=user).update(last_seen=timezone.now())
-    if ChatSession.objects.filter(status=ChatSession.Status.WAITING).exists():
+    if not ChatSession.objects.filter(status=ChatSession.Status.WAITING).exists():
+        return
+    presence = selectors.operators_available().filter(user=user).first()
+    if presence is not None and selectors.operator_active_count(user) < presence.max_chats:
         chat_route()
 
 

@@ -242,3 +242,17 @@ def test_the_console_heartbeat_routes_chats_left_waiting(queue, chat_operator, s
     services.presence_touch(user=chat_operator)
     session.refresh_from_db()
     assert session.status == ChatSession.Status.ACTIVE
+
+
+def test_a_heartbeat_without_a_free_slot_runs_no_routing_pass(
+    queue, chat_operator, settings, monkeypatch
+):
+    settings.CHAT_ROUTING = "manual"
+    online(chat_operator, max_chats=1)
+    services.chat_accept(session_id=start(queue).pk, operator=chat_operator)
+    start(queue, email="ivan@example.com")  # waits: the only operator is full
+    settings.CHAT_ROUTING = "auto"
+    passes = []
+    monkeypatch.setattr(services, "chat_route", lambda: passes.append(1) or [])
+    services.presence_touch(user=chat_operator)
+    assert passes == []
