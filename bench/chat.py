@@ -40,11 +40,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 PORTS = (8631, 8632)
+HEARTBEAT_SECONDS = (25, 35)  # static/chat/console.js
 SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -167,6 +169,7 @@ class Stats:
         self.client_lag: list[float] = []  # the client's own event-loop lag
         self.arrival_welcome: list[float] = []  # chats started during the run
         self.failed_arrivals = 0
+        self.arrival_status: Counter[str] = Counter()  # their status in the welcome
 
 
 async def loop_lag(samples: list[float], every: float = 0.01) -> None:
@@ -194,7 +197,14 @@ async def operator_client(url: str, cookie: str, stats: Stats, ready: asyncio.Ev
             if frame["type"] == "presence":
                 break
         ready.set()
+        # As static/chat/console.js does (every 25-35 s): without it the operators count
+        # as gone after CHAT_PRESENCE_TIMEOUT and later chats start offline.
+        period = random.uniform(*HEARTBEAT_SECONDS)
+        beat = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - beat >= period:
+                beat = time.monotonic()
+                await ws.send(json.dumps({"type": "heartbeat"}))
             try:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), 1))
             except TimeoutError:
@@ -323,9 +333,10 @@ async def arrivals(urls, args, queue_id: int, stats: Stats, client) -> None:
             socket_url = urls[(i + 1) % 2]
             async with connect(f"{socket_url.replace('http', 'ws')}/ws/chat/", origin=url) as ws:
                 await ws.send(json.dumps({"type": "hello", "token": chat["token"]}))
-                while json.loads(await ws.recv())["type"] != "welcome":
+                while (welcome := json.loads(await ws.recv()))["type"] != "welcome":
                     pass
                 stats.arrival_welcome.append(time.perf_counter() - started)
+                stats.arrival_status[welcome["status"]] += 1
                 await asyncio.sleep(args.interval / 2)
         except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
             stats.errors.append(f"arrival {i}: {exc!r}")
@@ -604,7 +615,8 @@ def main() -> None:
         print(
             f"chats started during the run: {len(stats.arrival_welcome)} of {args.arrivals} "
             f"welcomed, start -> welcome p50 {ms(stats.arrival_welcome, 50):.0f} ms, "
-            f"p99 {ms(stats.arrival_welcome, 99):.0f} ms; failed {stats.failed_arrivals}"
+            f"p99 {ms(stats.arrival_welcome, 99):.0f} ms; failed {stats.failed_arrivals}; "
+            f"status in the welcome: {dict(stats.arrival_status)}"
         )
     print(f"citizen sockets that failed to open: {stats.failed_sockets}")
     print(

@@ -42,7 +42,9 @@
       clearInterval(heartbeat);
       setConn("reconnecting", S.reconnecting);
       retry = Math.min(retry + 1, 6);
-      setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)));
+      // Jittered, so that the consoles a server restart dropped together do not all
+      // reconnect (and then beat) in the same instant.
+      setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)) * (0.5 + Math.random() / 2));
     };
   }
   function setConn(stateName, text) {
@@ -84,7 +86,7 @@
     renderPresence();
     renderWaiting();
     clearInterval(heartbeat);
-    heartbeat = setInterval(function () { send({ type: "heartbeat" }); }, 30000);
+    heartbeat = setInterval(function () { send({ type: "heartbeat" }); }, 25000 + Math.random() * 10000);
   }
 
   /* ---- availability ---- */
