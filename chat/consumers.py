@@ -44,15 +44,24 @@ def in_thread(func):
 
 
 _waiting_line: tuple | None = None  # (event loop, loop time the read began, its future)
+_waiting_summaries: dict[int, dict] = {}  # the last read's listed chats, by id
+
+
+def _read_waiting_line() -> dict:
+    global _waiting_summaries
+    line = selectors.waiting_line(known=_waiting_summaries)
+    _waiting_summaries = {summary["id"]: summary for summary in line["waiting"]}
+    return line
 
 
 async def waiting_line(since: float) -> dict:
     """The waiting line read no earlier than `since` (loop time), shared by the sockets
-    of this process: one read serves every socket told of the same change."""
+    of this process: one read serves every socket told of the same change, and each read
+    summarises only the chats the last one did not list."""
     global _waiting_line
     loop = asyncio.get_running_loop()
     if _waiting_line is None or _waiting_line[0] is not loop or _waiting_line[1] < since:
-        read = in_thread(selectors.waiting_line)()
+        read = in_thread(_read_waiting_line)()
         _waiting_line = (loop, loop.time(), asyncio.ensure_future(read))
     return await asyncio.shield(_waiting_line[2])
 

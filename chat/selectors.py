@@ -145,14 +145,32 @@ def waiting_summaries(listed: int = 100) -> list[dict]:
     return [session_summary(s) for s in sessions[:listed]]
 
 
-def waiting_line(*, limit: int = 2000, listed: int = 100) -> dict:
+def waiting_line(
+    *, limit: int = 2000, listed: int = 100, known: dict[int, dict] | None = None
+) -> dict:
     """The waiting line as citizens and consoles show it: the order of waiting chats (for
-    positions), seconds per place, the first `listed` chats summarised, and the count."""
+    positions), seconds per place, the first `listed` chats summarised, and the count.
+
+    `known` holds summaries from an earlier read (the "waiting" list, by id): a chat's
+    summary does not change while it waits, so only chats new to the first `listed` are
+    read. At 250 waiting, building all 100 summaries was most of a read's 11-17 ms.
+    """
     order = waiting_order(limit)
+    known = known or {}
+    missing = [pk for pk in order[:listed] if pk not in known]
+    if missing:
+        sessions = (
+            chats_waiting()
+            .select_related("ticket__requester")
+            .only(*_SUMMARY_FIELDS)
+            .filter(pk__in=missing)
+        )
+        known = {**known, **{s.pk: session_summary(s) for s in sessions}}
     return {
         "order": order,
         "per": seconds_per_position(),
-        "waiting": waiting_summaries(listed) if order else [],
+        # A chat taken between the two reads has no summary: it is not listed.
+        "waiting": [known[pk] for pk in order[:listed] if pk in known],
         "count": len(order),
     }
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat import selectors
+from chat import selectors, services
 from chat.models import ChatSession
 from tests.chat.conftest import online, start
 
@@ -50,3 +50,32 @@ def test_waiting_line_lists_at_most_listed_chats_but_orders_all(queue):
     assert len(line["waiting"]) == 2
     assert len(line["order"]) == 4
     assert line["count"] == 4
+
+
+def test_waiting_line_summarises_only_chats_the_last_read_did_not_list(
+    queue, django_assert_num_queries
+):
+    for i in range(3):
+        start(queue, full_name=f"Гражданин {i}", email=f"c{i}@example.com")
+    known = {s["id"]: s for s in selectors.waiting_line()["waiting"]}
+    start(queue, full_name="Новенький", email="new@example.com")
+
+    # order, seconds per place (two), and the summary of the one new chat
+    with django_assert_num_queries(4):
+        line = selectors.waiting_line(known=known)
+    with django_assert_num_queries(3):
+        again = selectors.waiting_line(known={s["id"]: s for s in line["waiting"]})
+
+    full = selectors.chats_waiting().select_related("ticket__requester")
+    assert line["waiting"] == again["waiting"] == [selectors.session_summary(s) for s in full]
+
+
+def test_waiting_line_drops_a_known_chat_that_stopped_waiting(queue, chat_operator):
+    first, second = start(queue), start(queue, email="ivan@example.com")
+    known = {s["id"]: s for s in selectors.waiting_line()["waiting"]}
+    services.chat_accept(session_id=first.pk, operator=chat_operator)
+
+    line = selectors.waiting_line(known=known)
+
+    assert [s["id"] for s in line["waiting"]] == [second.pk]
+    assert line["order"] == [second.pk]
