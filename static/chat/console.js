@@ -56,7 +56,7 @@
   function handle(msg) {
     switch (msg.type) {
       case "init": return init(msg);
-      case "queue": waiting = msg.waiting; $("cc-count").textContent = msg.count; return renderWaiting();
+      case "queue": return queue(msg);
       case "presence": presence = msg; return renderPresence();
       case "assigned": return addChat(msg.chat, true);
       case "released": return released(msg.session, msg.reason);
@@ -108,6 +108,15 @@
   }
 
   /* ---- waiting list ---- */
+  // The server sends the listed chats' order and only the summaries this page lacks.
+  function queue(msg) {
+    var known = {};
+    waiting.forEach(function (w) { known[w.id] = w; });
+    (msg.added || []).forEach(function (w) { known[w.id] = w; });
+    waiting = msg.order.map(function (id) { return known[id]; }).filter(Boolean);
+    $("cc-count").textContent = msg.count;
+    renderWaiting();
+  }
   function renderWaiting() {
     var list = $("cc-waiting");
     list.textContent = "";

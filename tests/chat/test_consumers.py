@@ -317,8 +317,51 @@ async def test_a_burst_of_waiting_line_changes_is_shown_to_a_console_once(
     for _ in range(20):  # twenty chats started or taken at once, anywhere
         await layer.group_send(services.OPERATORS_GROUP, {"type": "console.queue.changed"})
     frame = await receive_until(operator, "queue")
-    assert frame["count"] == 5 and len(frame["waiting"]) == 5
+    assert frame["count"] == 5 and len(frame["order"]) == 5
     assert await operator.receive_nothing(timeout=2 * QUEUE_REFRESH_SECONDS)
+    await operator.disconnect()
+
+
+async def test_a_console_is_sent_only_the_summaries_of_chats_it_does_not_have(
+    queue, chat_operator, settings
+):
+    settings.CHAT_ROUTING = "manual"
+
+    @database_sync_to_async
+    def one_waiting():
+        online(chat_operator)
+        return start(queue)
+
+    first = await one_waiting()
+    operator, init = await _operator(chat_operator)
+    assert [w["id"] for w in init["waiting"]] == [first.pk]
+
+    second = await database_sync_to_async(start)(queue, email="ivan@example.com")
+    frame = await receive_until(operator, "queue")
+
+    assert frame["order"] == [first.pk, second.pk]
+    assert [w["id"] for w in frame["added"]] == [second.pk]
+    assert frame["added"][0]["number"] == second.ticket.reference
+    assert frame["count"] == 2
+    await operator.disconnect()
+
+
+async def test_a_chat_taken_from_the_line_leaves_the_consoles_order(queue, chat_operator, settings):
+    settings.CHAT_ROUTING = "manual"
+
+    @database_sync_to_async
+    def two_waiting():
+        online(chat_operator)
+        return start(queue), start(queue, email="ivan@example.com")
+
+    first, second = await two_waiting()
+    operator, _init = await _operator(chat_operator)
+    await database_sync_to_async(services.chat_end)(session_id=first.pk, by_citizen=True)
+    frame = await receive_until(operator, "queue")
+
+    assert frame["order"] == [second.pk]
+    assert frame["added"] == []
+    assert frame["count"] == 1
     await operator.disconnect()
 
 
