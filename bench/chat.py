@@ -168,6 +168,8 @@ class Stats:
         self.failed_sockets = 0
         self.client_lag: list[float] = []  # the client's own event-loop lag
         self.arrival_welcome: list[float] = []  # chats started during the run
+        self.rtt_at: list[tuple[float, float]] = []  # (sent at, round trip), on time
+        self.started_at = 0.0  # when the lines began
         self.failed_arrivals = 0
         self.arrival_status: Counter[str] = Counter()  # their status in the welcome
 
@@ -288,6 +290,7 @@ async def _citizen(url, token, index, args, stats: Stats, connected, go: asyncio
             try:
                 answered = await asyncio.wait_for(asyncio.shield(stats.replies[key]), args.timeout)
                 stats.rtt.append(answered - started)
+                stats.rtt_at.append((started, answered - started))
             except TimeoutError:
                 late.append((key, started))
             await asyncio.sleep(args.interval * random.uniform(0.5, 1.5))
@@ -413,7 +416,7 @@ async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
     rss_before = [rss_mb(p.pid) for p in procs]
     cpu_before = [cpu_seconds(p.pid) for p in procs]
     client_cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    t1 = time.perf_counter()
+    t1 = stats.started_at = time.perf_counter()
     go.set()
 
     async def progress():
@@ -611,6 +614,13 @@ def main() -> None:
             f"{name:>11}: p50 {ms(values, 50):6.1f} ms  p95 {ms(values, 95):6.1f} ms  "
             f"p99 {ms(values, 99):6.1f} ms  max {ms(values, 100):6.1f} ms  (n={len(values)})"
         )
+    # Is the tail one stall (many slow lines in one second) or spread over the run?
+    slowest = pct(stats.rtt, 99)
+    seconds = Counter(int(sent - stats.started_at) for sent, rtt in stats.rtt_at if rtt >= slowest)
+    print(
+        f"slowest 1% of round trips (>= {slowest * 1000:.0f} ms) by second of the run: "
+        + ", ".join(f"{second}s: {n}" for second, n in sorted(seconds.most_common(8)))
+    )
     if args.arrivals:
         print(
             f"chats started during the run: {len(stats.arrival_welcome)} of {args.arrivals} "
