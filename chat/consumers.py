@@ -46,14 +46,7 @@ def in_thread(func):
 
 
 _waiting_line: tuple | None = None  # (event loop, loop time the read began, its future)
-_waiting_summaries: dict[int, dict] = {}  # the last read's listed chats, by id
-
-
-def _read_waiting_line() -> dict:
-    global _waiting_summaries
-    line = selectors.waiting_line(known=_waiting_summaries)
-    _waiting_summaries = {summary["id"]: summary for summary in line["waiting"]}
-    return line
+_waiting_summaries: tuple | None = None  # (event loop, the last read's listed chats by id)
 
 
 async def waiting_line(since: float) -> dict:
@@ -63,9 +56,18 @@ async def waiting_line(since: float) -> dict:
     global _waiting_line
     loop = asyncio.get_running_loop()
     if _waiting_line is None or _waiting_line[0] is not loop or _waiting_line[1] < since:
-        read = in_thread(_read_waiting_line)()
+        read = _read_waiting_line(loop)
         _waiting_line = (loop, loop.time(), asyncio.ensure_future(read))
     return await asyncio.shield(_waiting_line[2])
+
+
+async def _read_waiting_line(loop) -> dict:
+    global _waiting_summaries
+    # Kept per event loop, as the read is: a new loop (a test) starts afresh.
+    known = _waiting_summaries[1] if _waiting_summaries and _waiting_summaries[0] is loop else {}
+    line = await in_thread(selectors.waiting_line)(known=known)
+    _waiting_summaries = (loop, {summary["id"]: summary for summary in line["waiting"]})
+    return line
 
 
 class SocketRateLimiter:

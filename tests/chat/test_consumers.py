@@ -1,10 +1,12 @@
 """The websocket consumers with the in-memory channel layer."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from chat import services
+from chat import consumers, services
 from chat.consumers import QUEUE_REFRESH_SECONDS
 from chat.models import ChatSession
 from chat.selectors import chat_token_for
@@ -381,3 +383,18 @@ async def test_a_waiting_citizen_is_told_the_new_position_when_the_line_moves(qu
     frame = await receive_until(citizen, "queue")
     assert frame["position"] == 1
     await citizen.disconnect()
+
+
+def test_the_waiting_line_summaries_are_kept_per_event_loop(queue, chat_operator, settings):
+    """Ids repeat between tests (SQLite reuses them after a rollback): a summary kept by
+    one event loop must not be shown by the next."""
+    settings.CHAT_ROUTING = "manual"
+    online(chat_operator)
+    session = start(queue, text="Первый вопрос")
+    first = asyncio.run(consumers.waiting_line(0.0))
+    Ticket.objects.filter(pk=session.ticket_id).update(subject="Другой вопрос")
+
+    second = asyncio.run(consumers.waiting_line(0.0))
+
+    assert first["waiting"][0]["subject"] == "Первый вопрос"
+    assert second["waiting"][0]["subject"] == "Другой вопрос"
