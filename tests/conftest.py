@@ -64,6 +64,28 @@ def _isolated_settings(settings, tmp_path):
     yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with every other connection to them closed first.
+
+    Tests leave connections behind that pytest-django never sees: in asgiref's one
+    long-lived thread (`database_sync_to_async` for a test's own event loop), in the
+    contexts of finished event loops until they are collected, and in the greenlet
+    Playwright's sync API runs a browser test's ORM calls in. On PostgreSQL the test
+    database then could not be dropped ("is being accessed by other users") and was
+    left behind. The daphne processes of the live tests have exited by now.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture
 def artifacts_dir():
     ARTIFACTS_DIR.mkdir(exist_ok=True)
