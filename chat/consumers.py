@@ -46,28 +46,23 @@ def in_thread(func):
 
 
 _waiting_line: tuple | None = None  # (event loop, loop time the read began, its future)
-_waiting_summaries: tuple | None = None  # (event loop, the last read's listed chats by id)
 
 
 async def waiting_line(since: float) -> dict:
     """The waiting line read no earlier than `since` (loop time), shared by the sockets
     of this process: one read serves every socket told of the same change, and each read
-    summarises only the chats the last one did not list."""
+    summarises only the chats the last one (of the same event loop) did not list."""
     global _waiting_line
     loop = asyncio.get_running_loop()
-    if _waiting_line is None or _waiting_line[0] is not loop or _waiting_line[1] < since:
-        read = _read_waiting_line(loop)
+    same_loop = _waiting_line is not None and _waiting_line[0] is loop
+    if not same_loop or _waiting_line[1] < since:
+        last = _waiting_line[2] if same_loop else None
+        known = {}
+        if last is not None and last.done() and not last.cancelled() and not last.exception():
+            known = {summary["id"]: summary for summary in last.result()["waiting"]}
+        read = in_thread(selectors.waiting_line)(known=known)
         _waiting_line = (loop, loop.time(), asyncio.ensure_future(read))
     return await asyncio.shield(_waiting_line[2])
-
-
-async def _read_waiting_line(loop) -> dict:
-    global _waiting_summaries
-    # Kept per event loop, as the read is: a new loop (a test) starts afresh.
-    known = _waiting_summaries[1] if _waiting_summaries and _waiting_summaries[0] is loop else {}
-    line = await in_thread(selectors.waiting_line)(known=known)
-    _waiting_summaries = (loop, {summary["id"]: summary for summary in line["waiting"]})
-    return line
 
 
 class SocketRateLimiter:

@@ -139,10 +139,13 @@ _SUMMARY_FIELDS = (
 )
 
 
+def _waiting_for_summary() -> QuerySet[ChatSession]:
+    return chats_waiting().select_related("ticket__requester").only(*_SUMMARY_FIELDS)
+
+
 def waiting_summaries(listed: int = 100) -> list[dict]:
     """The first `listed` waiting chats as a console lists them."""
-    sessions = chats_waiting().select_related("ticket__requester").only(*_SUMMARY_FIELDS)
-    return [session_summary(s) for s in sessions[:listed]]
+    return [session_summary(s) for s in _waiting_for_summary()[:listed]]
 
 
 def waiting_line(
@@ -159,12 +162,7 @@ def waiting_line(
     known = known or {}
     missing = [pk for pk in order[:listed] if pk not in known]
     if missing:
-        sessions = (
-            chats_waiting()
-            .select_related("ticket__requester")
-            .only(*_SUMMARY_FIELDS)
-            .filter(pk__in=missing)
-        )
+        sessions = _waiting_for_summary().filter(pk__in=missing)
         known = {**known, **{s.pk: session_summary(s) for s in sessions}}
     return {
         "order": order,

@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -413,8 +414,8 @@ def presence_touch(*, user) -> None:
     OperatorPresence.objects.filter(user=user).update(last_seen=timezone.now())
     if not ChatSession.objects.filter(status=ChatSession.Status.WAITING).exists():
         return
-    presence = selectors.operators_available().filter(user=user).first()
-    if presence is not None and selectors.operator_active_count(user) < presence.max_chats:
+    mine = selectors.operators_with_load(selectors.operators_available().filter(user=user))
+    if mine.filter(active_chats__lt=F("max_chats")).exists():
         chat_route()
 
 
