@@ -5,6 +5,7 @@ broker, mail written to files. ``DATABASE_URL`` / ``REDIS_URL`` switch to Postgr
 Redis. ``DEBUG=false`` is production mode: ``SECRET_KEY`` must then be set.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -329,6 +330,19 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Client addresses and health ------------------------------------------------
+# Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR networks, comma
+# separated. Empty: the socket's peer address is the client (helpdesk/client_address.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+# Sent as the X-Healthz-Token header, it shows the health checks' details (errors,
+# timings) to a monitor that is not signed in. Empty: details for signed-in staff only.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 
 # --- Security (production) --------------------------------------------------------
 if not DEBUG:
