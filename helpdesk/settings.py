@@ -364,7 +364,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Status and chat tokens travel in query strings: no access log line keeps them
+    # (`python -m helpdesk.serve` does the same for daphne's own access log).
+    "filters": {"drop_query_string": {"()": "helpdesk.logfilters.DropQueryString"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # `manage.py runserver` (daphne's) logs each request here.
+        "django.channels.server": {"filters": ["drop_query_string"]},
+    },
 }
