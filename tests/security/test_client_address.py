@@ -5,14 +5,28 @@ clients count by their /64; the web command in docker-compose.yml does not hand 
 address to the client either (no daphne `--proxy-headers`).
 """
 
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
 import pytest
+import yaml
+from django.conf import settings as django_settings
 from django.test import RequestFactory
 
 from helpdesk.client_address import client_address_from_scope
+from tests.chat.live import database_url_for_subprocess
 from tickets.models import Ticket
 from tickets.ratelimit import client_ip, rate_limit_key
 
 STATUS_URL = "/appeal/status/"
+# Reserved for these tests (the chat's live tests use 8600-8699).
+COMPOSE_WEB_PORT = 8731
 
 
 def _request(remote_addr: str, forwarded_for: str | None = None):
@@ -121,3 +135,78 @@ def test_appeal_form_limit_behind_a_proxy_holds_against_rotating_forwarded_for(
     ]
 
     assert codes == [302, 302, 429]
+
+
+def _compose_web_command(port: int) -> list[str]:
+    compose = yaml.safe_load((django_settings.BASE_DIR / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["command"]
+    if isinstance(command, str):
+        command = shlex.split(command)
+    command = ["127.0.0.1" if arg == "0.0.0.0" else arg for arg in command]
+    command = [str(port) if arg == "8000" else arg for arg in command]
+    if command[0] == "python":
+        return [sys.executable, *command[1:]]
+    return [os.path.join(os.path.dirname(sys.executable), command[0]), *command[1:]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compose_web_command_keeps_the_status_limit_against_rotating_forwarded_for(tmp_path):
+    """The server as docker-compose.yml runs it, a client talking to it directly."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "REDIS_URL": django_settings.REDIS_URL or "",
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "STATUS_LOOKUP_RATE_LIMIT": "2",
+        "TRUSTED_PROXIES": "",
+        "CONN_MAX_AGE": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+    }
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", COMPOSE_WEB_PORT)) == 0:
+            pytest.skip(f"port {COMPOSE_WEB_PORT} is in use")
+    proc = subprocess.Popen(
+        _compose_web_command(COMPOSE_WEB_PORT),
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{COMPOSE_WEB_PORT}"
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            page = _wait_for_page(proc, http)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+            form = {"csrfmiddlewaretoken": token, "number": "SP-0001", "contact": "x@example.com"}
+            codes = [
+                http.post(
+                    STATUS_URL, data=form, headers={"X-Forwarded-For": f"198.51.100.{i}"}
+                ).status_code
+                for i in range(3)
+            ]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    assert codes == [200, 200, 429]
+
+
+def _wait_for_page(proc: subprocess.Popen, http: httpx.Client) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"web exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            response = http.get(STATUS_URL)
+            if response.status_code == 200:
+                return response.text
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("web did not start")
