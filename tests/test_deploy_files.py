@@ -1,5 +1,9 @@
 """The files our users deploy with stay valid."""
 
+import os
+import subprocess
+import sys
+
 import yaml
 from django.conf import settings
 
@@ -93,3 +97,38 @@ def test_production_image_defaults_to_debug_off():
     assert any("DEBUG=false" in line.split() for line in env_lines)
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
     assert '"helpdesk.serve"' in cmd
+
+
+def _manage_check(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_image_refuses_to_start_without_a_secret_key():
+    dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()
+    image_env = dict(
+        word.split("=", 1)
+        for line in dockerfile.splitlines()
+        if line.startswith("ENV ")
+        for word in line.split()[1:]
+    )
+
+    result = _manage_check({**image_env, "ALLOWED_HOSTS": "support.example.org"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_trusted_proxies_that_are_not_addresses_stop_the_start():
+    result = _manage_check({"TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.org"})
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr
