@@ -2,6 +2,9 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Production by default: the settings refuse to start without a real SECRET_KEY, and a
+# debug page never reaches a citizen because somebody forgot DEBUG=false.
+ENV DEBUG=false
 WORKDIR /app
 
 RUN useradd --create-home --uid 1000 helpdesk
@@ -18,4 +21,6 @@ RUN python bin/compile-messages \
 
 USER helpdesk
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "helpdesk.asgi:application"]
+# helpdesk.serve is daphne without query strings in its access log and without
+# --proxy-headers; behind a proxy set TRUSTED_PROXIES.
+CMD ["python", "-m", "helpdesk.serve", "-b", "0.0.0.0", "-p", "8000", "helpdesk.asgi:application"]

@@ -1,12 +1,19 @@
-"""`/healthz`: is each moving part answering? Used by load balancers and compose."""
+"""`/healthz`: is each moving part answering? Used by load balancers and compose.
+
+Anyone gets ok/failing per component; error texts, timings and backends (which say
+what runs where, and can quote hosts or credentials from a connection error) go only
+to signed-in staff or to a monitor that sends HEALTHZ_TOKEN in X-Healthz-Token.
+"""
 
 import asyncio
 import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 
 from helpdesk.celery import app as celery_app
@@ -56,6 +63,17 @@ def _channel_layer() -> str:
     return type(layer).__name__
 
 
+HEALTHZ_TOKEN_HEADER = "X-Healthz-Token"
+
+
+def _may_see_details(request) -> bool:
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    # Only in a header: a token in the URL would end up in access logs and proxies.
+    sent = request.headers.get(HEALTHZ_TOKEN_HEADER, "")
+    return bool(settings.HEALTHZ_TOKEN) and constant_time_compare(sent, settings.HEALTHZ_TOKEN)
+
+
 @never_cache
 def healthz(request):
     checks = {
@@ -64,6 +82,8 @@ def healthz(request):
         "channel_layer": _check(_channel_layer),
     }
     healthy = all(c["status"] == "ok" for c in checks.values())
+    if not _may_see_details(request):
+        checks = {name: {"status": check["status"]} for name, check in checks.items()}
     return JsonResponse(
         {"status": "ok" if healthy else "failing", "checks": checks},
         status=200 if healthy else 503,

@@ -5,6 +5,7 @@ broker, mail written to files. ``DATABASE_URL`` / ``REDIS_URL`` switch to Postgr
 Redis. ``DEBUG=false`` is production mode: ``SECRET_KEY`` must then be set.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -330,6 +331,19 @@ STORAGES = {
     },
 }
 
+# --- Client addresses and health ------------------------------------------------
+# Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR networks, comma
+# separated. Empty: the socket's peer address is the client (helpdesk/client_address.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+# Sent as the X-Healthz-Token header, it shows the health checks' details (errors,
+# timings) to a monitor that is not signed in. Empty: details for signed-in staff only.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+
 # --- Security (production) --------------------------------------------------------
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -350,7 +364,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Status and chat tokens travel in query strings: no access log line keeps them
+    # (`python -m helpdesk.serve` does the same for daphne's own access log).
+    "filters": {"drop_query_string": {"()": "helpdesk.logfilters.DropQueryString"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # `manage.py runserver` (daphne's) logs each request here.
+        "django.channels.server": {"filters": ["drop_query_string"]},
+    },
 }

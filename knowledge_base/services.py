@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import markdown
 import nh3
 from django.contrib.postgres.search import SearchVector
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Replace
@@ -252,13 +253,29 @@ def visitor_key_hash(*, visitor_id: str) -> str:
     return hashlib.sha256(f"kb-visitor:{visitor_id}".encode()).hexdigest()
 
 
+# A network address casts one new vote per article per window: clearing the cookie
+# (a new visitor id) must not be a way to stuff the counters. Kept in the cache, not the
+# database: it is a throttle, and a shared address (an office's NAT) gets one vote a day
+# rather than one for ever.
+VOTE_ADDRESS_WINDOW_SECONDS = 60 * 60 * 24
+
+
+def _vote_claim_address(*, article: Article, address_key: str) -> bool:
+    """True once per article and address per window (atomic: cache.add)."""
+    return cache.add(f"kb_vote:{article.pk}:{address_key}", 1, timeout=VOTE_ADDRESS_WINDOW_SECONDS)
+
+
 @transaction.atomic
-def article_vote(*, article: Article, visitor_key: str, helpful: bool) -> ArticleVote:
-    """Record a visitor's answer: one vote per visitor per article.
+def article_vote(
+    *, article: Article, visitor_key: str, helpful: bool, address_key: str | None = None
+) -> ArticleVote | None:
+    """Record a visitor's answer: one vote per visitor per article, and one new vote
+    per article per client address (`address_key`) per day.
 
     Voting again with the same answer changes nothing; changing one's mind moves the
-    vote from one counter to the other. Counters are updated with F() expressions under
-    the vote row's lock, so concurrent clicks cannot double-count.
+    vote from one counter to the other (allowed whatever the address). Counters are
+    updated with F() expressions under the vote row's lock, so concurrent clicks cannot
+    double-count. Returns None when the address has already voted: nothing is counted.
     """
     vote = (
         ArticleVote.objects.select_for_update()
@@ -266,6 +283,10 @@ def article_vote(*, article: Article, visitor_key: str, helpful: bool) -> Articl
         .first()
     )
     if vote is None:
+        if address_key is not None and not _vote_claim_address(
+            article=article, address_key=address_key
+        ):
+            return None
         try:
             with transaction.atomic():
                 vote = ArticleVote.objects.create(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.client_address import address_key, client_address_from_request
 from knowledge_base import selectors, services
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def article_vote(request: HttpRequest, slug: str) -> HttpResponse:
         article=article,
         visitor_key=services.visitor_key_hash(visitor_id=visitor_id),
         helpful=answer == "yes",
+        address_key=address_key(client_address_from_request(request)),
     )
     response = redirect(f"{article.get_absolute_url()}?voted=1#helpful")
     response.set_signed_cookie(

@@ -6,8 +6,17 @@ import pytest
 from django.db import DatabaseError
 
 import helpdesk.health as health
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(client):
+    """Staff see the checks' details; what anonymous callers see is pinned in
+    tests/security/test_health_disclosure.py."""
+    client.force_login(UserFactory(is_staff=True))
+    return client
 
 
 def test_healthz_is_ok_when_everything_answers(client):

@@ -1,4 +1,5 @@
-"""A small fixed-window rate limiter per client IP, kept in the cache (Redis in production).
+"""A small fixed-window rate limiter per client address, kept in the cache (Redis in
+production).
 
 Used by the public form and the status look-up. With several web processes the cache
 must be shared (Redis); the local-memory cache limits per process only.
@@ -9,15 +10,19 @@ import time
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from helpdesk.client_address import address_key, client_address_from_request
+
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as the server saw it.
+    """The client's address: the socket peer, or behind the proxies named in
+    TRUSTED_PROXIES the right-most untrusted X-Forwarded-For hop
+    (`helpdesk/client_address.py`). A forged X-Forwarded-For changes nothing."""
+    return client_address_from_request(request)
 
-    Behind a reverse proxy, run the ASGI server with proxy headers enabled (daphne
-    `--proxy-headers`) so REMOTE_ADDR is the citizen's address; X-Forwarded-For is not
-    read here because any client can forge it.
-    """
-    return request.META.get("REMOTE_ADDR") or "unknown"
+
+def rate_limit_key(request: HttpRequest) -> str:
+    """What per-client limits count by: the IPv4 address, or the IPv6 client's /64."""
+    return address_key(client_ip(request))
 
 
 def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
@@ -42,4 +47,4 @@ def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int = 36
 
 def request_rate_limited(request: HttpRequest, *, scope: str, limit: int) -> bool:
     """Count this request against the client's hourly allowance for `scope`."""
-    return rate_limit_hit(scope=scope, key=client_ip(request), limit=limit)
+    return rate_limit_hit(scope=scope, key=rate_limit_key(request), limit=limit)

@@ -145,8 +145,9 @@ def test_vote_sets_visitor_cookie_and_counts_once(client, article):
 def test_votes_from_two_visitors_are_both_counted(client, article):
     from django.test import Client
 
-    client.post("/kb/password-recovery/vote/", {"helpful": "yes"})
-    Client().post("/kb/password-recovery/vote/", {"helpful": "no"})
+    # Two visitors at two addresses: one address casts one new vote a day per article.
+    client.post("/kb/password-recovery/vote/", {"helpful": "yes"}, REMOTE_ADDR="203.0.113.1")
+    Client().post("/kb/password-recovery/vote/", {"helpful": "no"}, REMOTE_ADDR="203.0.113.2")
 
     article.refresh_from_db()
     assert (article.helpful_yes, article.helpful_no) == (1, 1)
