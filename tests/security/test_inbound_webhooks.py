@@ -8,6 +8,7 @@ import base64
 
 import pytest
 from django.core import checks
+from django.test import Client
 
 from tests.tickets.intake.conftest import build_email
 from tickets.models import InboundEmail, Message, Ticket
@@ -71,7 +72,8 @@ def test_post_with_wrong_basic_auth_is_refused_with_401(client, sendgrid, ticket
     assert not InboundEmail.objects.exists()
 
 
-def test_post_with_the_webhook_secret_is_ingested(client, sendgrid, ticket):
+def test_post_with_the_webhook_secret_is_ingested(sendgrid, ticket):
+    client = Client(enforce_csrf_checks=True)  # an ESP has no CSRF token
     response = client.post(SENDGRID, {"email": _forged_reply(ticket).decode()}, **_auth(SECRET))
     assert response.status_code == 200
     assert InboundEmail.objects.get().source == InboundEmail.Source.WEBHOOK
@@ -108,6 +110,15 @@ def test_oversized_post_is_refused_with_413_before_it_is_read(client, sendgrid, 
     settings.EMAIL_MAX_MESSAGE_BYTES = 1000
     response = client.post(
         SENDGRID, {"email": build_email(body="x" * 5000).decode()}, **_auth(SECRET)
+    )
+    assert response.status_code == 413
+    assert not InboundEmail.objects.exists()
+
+
+def test_form_field_over_the_upload_limit_is_a_413(client, sendgrid, queue, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(
+        SENDGRID, {"email": build_email(body="x" * 2000).decode()}, **_auth(SECRET)
     )
     assert response.status_code == 413
     assert not InboundEmail.objects.exists()
