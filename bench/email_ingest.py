@@ -45,6 +45,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 MEDIA = Path(tempfile.mkdtemp(prefix="hd-bench-media-"))
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
+# The throwaway Dovecot of the IMAP run has no certificate.
+os.environ.setdefault("IMAP_ALLOW_INSECURE", "true")
 # Auto-reply tasks go to a throwaway filesystem broker (no worker sends them).
 BROKER = tempfile.mkdtemp(prefix="hd-bench-broker-")
 os.environ.setdefault("CELERY_BROKER_FOLDER", BROKER)

@@ -235,6 +235,9 @@ EMAIL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 
 # IMAP polling: which messages to fetch from each mailbox folder (e.g. "UNSEEN").
 IMAP_SEARCH = env("IMAP_SEARCH", default="UNDELETED")
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=60)
+# Mailboxes without TLS (security "none") send the password in clear: refused unless this
+# is true (a local test server).
+IMAP_ALLOW_INSECURE = env.bool("IMAP_ALLOW_INSECURE", default=False)
 # Workers that poll one mailbox at once, each over its own connection and taking its
 # share of the messages (match it to the Celery worker concurrency).
 IMAP_WORKERS = env.int("IMAP_WORKERS", default=1)

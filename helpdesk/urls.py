@@ -1,15 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from helpdesk.health import healthz
+from tickets.intake.webhooks import inbound_webhook
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:appeal", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("anymail/", include("anymail.urls")),
+    # Anymail's addresses, but only the configured ESP's inbound webhook, and only with
+    # a webhook secret; the rest is a 404 (see tickets/intake/webhooks.py).
+    path("anymail/<slug:esp>/inbound/", inbound_webhook, name="anymail_inbound"),
+    re_path(r"^anymail/(?P<esp>mailgun)/inbound_mime/$", inbound_webhook),
+    path("anymail/mandrill/", inbound_webhook, {"esp": "mandrill"}),
     path("kb/", include("knowledge_base.urls")),
     path("chat/", include("chat.urls")),
     path("dashboard/", include("tickets.dashboard.urls")),

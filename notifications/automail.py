@@ -8,6 +8,11 @@ import re
 from collections.abc import Iterable, Mapping
 from email.utils import getaddresses
 
+# One word of a name: letters, joined by hyphens or apostrophes (Анна-Мария, O'Neil).
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
+_NAME_MAX_WORDS = 4
+_NAME_MAX_CHARS = 80
+
 _ROBOT_LOCALPARTS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|"
     r"auto-?reply|autoresponder|notifications?|noreply-[\w.-]+)$",
@@ -76,3 +81,19 @@ def sender_address(headers: Mapping) -> str:
     value = _header(headers, "From") or ""
     addresses = [addr for _name, addr in getaddresses([value]) if addr]
     return addresses[0].lower() if addresses else ""
+
+
+def greeting_name(name: str) -> str:
+    """`name` if it looks like a person's name, else "" (the greeting is then neutral).
+
+    Automatic mail goes to addresses that need not have written to us (a web form takes
+    any e-mail), so it must not carry free text a stranger typed: a "name" such as
+    "Your account is blocked, see evil.example" would make our address relay it. A name
+    is at most four words of letters, hyphens and apostrophes: no digits, @, dots or URLs.
+    """
+    words = (name or "").split()
+    if not words or len(words) > _NAME_MAX_WORDS or len(name) > _NAME_MAX_CHARS:
+        return ""
+    if not all(_NAME_WORD.match(word) for word in words):
+        return ""
+    return " ".join(words)

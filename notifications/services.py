@@ -51,20 +51,27 @@ MAX_ATTEMPTS = 8
 # Kinds that are sent without a person deciding to: capped per recipient (no floods).
 CAPPED_KINDS = (Notification.Kind.AUTO_REPLY, Notification.Kind.NOTICE)
 _MESSAGE_ID_SALT = "notifications.message_id"
-_MESSAGE_ID_RE = re.compile(r"^<?([a-z0-9-]+)\.([A-Za-z0-9]{16})\.([0-9a-f]{8})@([^<>\s@]+)>?$")
+# 16 hex digits (64 bits) of MAC: a forger gets one guess per mail he sends.
+_MESSAGE_ID_MAC_DIGITS = 16
+_MESSAGE_ID_RE = re.compile(
+    rf"^<?([a-z0-9-]+)\.([A-Za-z0-9]{{16}})\.([0-9a-f]{{{_MESSAGE_ID_MAC_DIGITS}}})@([^<>\s@]+)>?$"
+)
 
 
 # --- Message-IDs ------------------------------------------------------------------
-# Format: <{reference}.{random16}.{hmac8}@{EMAIL_MESSAGE_ID_DOMAIN}>, for example
-# <sp-0042.k3J9sQ0aB7cD1eF2.5c1d9e0a@helpdesk.local>. `reference` is the lower-cased
-# reference (`msg` when there is none); hmac8 is the first 8 hex digits of an HMAC-SHA256
-# of "{reference}.{random16}" keyed by SECRET_KEY, so a forged Message-ID naming another
-# ticket is rejected by `message_id_verify`.
+# Format: <{reference}.{random16}.{hmac16}@{EMAIL_MESSAGE_ID_DOMAIN}>, for example
+# <sp-0042.k3J9sQ0aB7cD1eF2.5c1d9e0a7b3f2e41@helpdesk.local>. `reference` is the
+# lower-cased reference (`msg` when there is none); hmac16 is the first 16 hex digits
+# (64 bits) of an HMAC-SHA256 of "{reference}.{random16}" keyed by SECRET_KEY, so a forged
+# Message-ID naming another ticket is rejected by `message_id_verify`. Ids made before
+# the MAC grew from 8 digits no longer verify: a reply to such an old mail threads by
+# its [SP-0042] subject tag instead (the requester and earlier senders only), never by
+# a 32-bit MAC, which a forger can hit by mailing often enough.
 
 
 def _message_id_mac(local: str) -> str:
     key = hashlib.sha256((_MESSAGE_ID_SALT + settings.SECRET_KEY).encode()).digest()
-    return hmac.new(key, local.encode(), hashlib.sha256).hexdigest()[:8]
+    return hmac.new(key, local.encode(), hashlib.sha256).hexdigest()[:_MESSAGE_ID_MAC_DIGITS]
 
 
 def _reference_slug(reference: str) -> str:

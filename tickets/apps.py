@@ -7,8 +7,9 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Appeals")
 
     def ready(self) -> None:
-        # Anymail inbound webhooks → e-mail intake (a thin adapter, no logic here).
-        from tickets.intake import webhooks
+        # Anymail inbound webhooks → e-mail intake (a thin adapter, no logic here); the
+        # e-mail doors' system checks register themselves when imported.
+        from tickets.intake import checks, webhooks  # noqa: F401
 
         webhooks.connect()
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
+from notifications.automail import greeting_name
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
@@ -71,10 +72,15 @@ def _feedback_links(ticket: Ticket) -> dict:
 
 
 def _context(ticket: Ticket) -> dict:
+    """What mail to the requester may show. A web form or chat takes any e-mail address,
+    so automatic mail must not repeat words a stranger typed to an address that never
+    wrote to us (our official address would relay phishing): the subject only when the
+    requester's own address sent it (an e-mail appeal), the name only if it looks like
+    one. The number says which appeal it is."""
     return {
         "number": ticket.reference,
-        "subject": ticket.subject,
-        "name": ticket.requester.full_name,
+        "subject": ticket.subject if ticket.channel == Ticket.Channel.EMAIL else "",
+        "name": greeting_name(ticket.requester.full_name),
         "queue": ticket.queue.name,
         "status": ticket.status,
         "status_label": _status_label(ticket.status, ticket.language),

@@ -345,7 +345,7 @@ def test_message_id_is_signed_and_names_the_reference(settings):
 @pytest.mark.parametrize(
     "forged",
     [
-        "<sp-0043.AAAAAAAAAAAAAAAA.00000000@helpdesk.local>",
+        "<sp-0043.AAAAAAAAAAAAAAAA.0000000000000000@helpdesk.local>",
         "<CAF=abc@mail.gmail.com>",
         "",
     ],

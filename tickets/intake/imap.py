@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from tickets.intake.ingest import IngestResult, email_ingest_batch
 from tickets.models import InboundEmail, Mailbox
+from tickets.models.queue import PASSWORD_ENV_PREFIX, password_env_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,15 @@ def mailbox_password(mailbox: Mailbox) -> str:
     if mailbox.password:
         return mailbox.password
     if mailbox.password_env:
+        # Checked again here: a row saved before the rule, or not through the admin.
+        if not password_env_allowed(mailbox.password_env):
+            raise MailboxError(
+                _(
+                    "The environment variable %(name)s may not hold a mailbox password: "
+                    "use a name starting with %(prefix)s."
+                )
+                % {"name": mailbox.password_env, "prefix": PASSWORD_ENV_PREFIX}
+            )
         value = os.environ.get(mailbox.password_env)
         if value is None:
             raise MailboxError(
@@ -54,6 +64,11 @@ def mailbox_password(mailbox: Mailbox) -> str:
 
 
 def mailbox_connect(mailbox: Mailbox) -> imaplib.IMAP4:
+    if mailbox.security == Mailbox.Security.NONE and not settings.IMAP_ALLOW_INSECURE:
+        # Refused before connecting: the password would cross the network in clear.
+        raise MailboxError(
+            _("IMAP without TLS is not allowed (set IMAP_ALLOW_INSECURE=true for local testing).")
+        )
     timeout = getattr(settings, "IMAP_TIMEOUT", 60)
     if mailbox.security == Mailbox.Security.SSL:
         client = imaplib.IMAP4_SSL(

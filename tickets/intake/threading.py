@@ -1,8 +1,13 @@
 """Which ticket does a message belong to? (DESIGN §4 "E-mail in", regulation 3.11)
 
-Order: (1) our own signed Message-IDs in In-Reply-To/References; (2) the `[SP-0042]`
-subject tag, only from the requester or someone who already wrote on that ticket;
-a stranger quoting a number gets a new ticket linked as related.
+Order: (1) our own signed Message-IDs in In-Reply-To/References, then the ids of
+operators' and requesters' messages on a ticket (a requester's only for a participant);
+(2) the `[SP-0042]` subject tag, only from the requester or someone who already wrote on
+that ticket; a stranger quoting a number gets a new ticket linked as related.
+
+Never the Message-ID of a system message (a bounce, an out-of-office): anyone can send
+us a "bounce" with a Message-ID of his choosing, and a reply "to" it would land on the
+ticket as the requester's.
 """
 
 from dataclasses import dataclass
@@ -24,6 +29,8 @@ class ThreadMatch:
 
 
 NO_MATCH = ThreadMatch(ticket=None)
+# Messages whose Message-ID a reply may thread by (see the module docstring).
+_THREADED = (Message.Author.OPERATOR, Message.Author.REQUESTER)
 
 
 def _reference_of_our_message_id(message_id: str) -> str | None:
@@ -68,7 +75,7 @@ def thread_find(*, thread_ids: list[str], subject: str, sender: str) -> ThreadMa
                 return ThreadMatch(ticket=ticket, how="message_id")
     if thread_ids:
         known = (
-            Message.objects.filter(email_message_id__in=thread_ids)
+            Message.objects.filter(email_message_id__in=thread_ids, author_kind__in=_THREADED)
             .select_related("ticket__requester", "ticket__queue")
             .order_by("-created_at")
             .first()

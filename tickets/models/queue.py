@@ -1,5 +1,8 @@
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +63,17 @@ class Queue(models.Model):
         return self.name
 
 
+# The only environment variables a mailbox may read its password from: any name at all
+# would let whoever edits mailboxes send SECRET_KEY or DATABASE_URL to an IMAP server
+# of their choosing as a "password".
+PASSWORD_ENV_PREFIX = "IMAP_PASSWORD_"
+_PASSWORD_ENV_NAME = re.compile(rf"^{PASSWORD_ENV_PREFIX}[A-Z0-9_]+$")
+
+
+def password_env_allowed(name: str) -> bool:
+    return bool(_PASSWORD_ENV_NAME.match(name or ""))
+
+
 class Mailbox(models.Model):
     """An IMAP mailbox polled into a queue."""
 
@@ -83,6 +97,7 @@ class Mailbox(models.Model):
         blank=True,
         help_text=_("Leave empty to read it from the environment variable below."),
     )
+    # A name starting with IMAP_PASSWORD_ (clean() says so; no help text: no migration).
     password_env = models.CharField(_("password environment variable"), max_length=100, blank=True)
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     archive_folder = models.CharField(
@@ -101,3 +116,18 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}@{self.host}/{self.folder}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.password_env and not password_env_allowed(self.password_env):
+            errors["password_env"] = _(
+                "Only environment variables named IMAP_PASSWORD_… (capital letters, digits, "
+                "underscores) may hold a mailbox password."
+            )
+        if self.security == self.Security.NONE and not settings.IMAP_ALLOW_INSECURE:
+            errors["security"] = _(
+                "IMAP without TLS sends the password in clear; choose SSL/TLS or STARTTLS "
+                "(IMAP_ALLOW_INSECURE=true allows it, for local testing only)."
+            )
+        if errors:
+            raise ValidationError(errors)

@@ -167,7 +167,9 @@ def count(server, folder: str = "INBOX") -> int:
 
 
 @pytest.fixture
-def mailbox(dovecot, queue):
+def mailbox(dovecot, queue, settings):
+    # The throwaway Dovecot has no certificate.
+    settings.IMAP_ALLOW_INSECURE = True
     # transaction=True tests flush the tables, the migration's counter row included.
     NumberSequence.objects.get_or_create(name=COUNTER_NAME)
     return Mailbox.objects.create(
@@ -260,9 +262,9 @@ def test_wrong_password_is_recorded_on_the_mailbox(dovecot, mailbox):
 @pytest.mark.django_db(transaction=True)
 def test_password_can_come_from_the_environment(dovecot, mailbox, monkeypatch):
     mailbox.password = ""
-    mailbox.password_env = "HELPDESK_TEST_IMAP_PASSWORD"
+    mailbox.password_env = "IMAP_PASSWORD_HELPDESK_TEST"
     mailbox.save()
-    monkeypatch.setenv("HELPDESK_TEST_IMAP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("IMAP_PASSWORD_HELPDESK_TEST", PASSWORD)
     append(dovecot, message("env"))
     assert mailbox_poll(mailbox=mailbox)["processed"] == 1
 

@@ -92,9 +92,8 @@ def test_references_to_our_message_id_continue_the_ticket(make_email, ticket):
 
 
 def test_forged_message_id_naming_a_ticket_is_not_trusted(make_email, ticket, settings):
-    forged = (
-        f"<{ticket.reference.lower()}.AAAAAAAAAAAAAAAA.00000000@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
-    )
+    domain = settings.EMAIL_MESSAGE_ID_DOMAIN
+    forged = f"<{ticket.reference.lower()}.AAAAAAAAAAAAAAAA.0000000000000000@{domain}>"
     result = ingest(
         make_email(
             sender="stranger@evil.example", subject="Re: hi", headers={"In-Reply-To": forged}

@@ -18,6 +18,7 @@ URL = "/anymail/mailgun/inbound/"
 
 @pytest.fixture(autouse=True)
 def _anymail(settings):
+    settings.ANYMAIL_ESP = "mailgun"
     settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY, "WEBHOOK_SECRET": BASIC_AUTH}
 
 
@@ -56,5 +57,5 @@ def test_mailgun_inbound_post_with_a_bad_signature_is_refused(client, make_email
 
 def test_mailgun_inbound_post_without_the_webhook_secret_is_refused(client, make_email, queue):
     response = _post(client, make_email(), auth="anymail:wrong")
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert not InboundEmail.objects.exists()
