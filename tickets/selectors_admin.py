@@ -146,6 +146,19 @@ def tickets_for_call(
 # --- What a list cell shows ----------------------------------------------------------
 
 
+def contacts_possibly_same(contact: Contact, *, limit: int = 5) -> list[Contact]:
+    """Other contacts sharing this one's phone or e-mail: a "same person?" hint for
+    staff, who can tell; appeals are never joined on a typed phone alone."""
+    condition = Q()
+    if contact.phone:
+        condition |= Q(phone=contact.phone)
+    if contact.email:
+        condition |= Q(email=contact.email)
+    if not condition:
+        return []
+    return list(Contact.objects.filter(condition).exclude(pk=contact.pk).order_by("id")[:limit])
+
+
 def mask_email(value: str) -> str:
     """ivan@example.com → i***@example.com"""
     if not value or "@" not in value:

@@ -107,3 +107,20 @@ def test_chat_with_a_new_email_and_a_known_phone_is_filed_under_the_new_email(qu
     assert session.ticket.requester.email == "petr@example.com"
     assert Contact.objects.filter(phone="+79001234567").count() == 2
 
+
+def test_ticket_page_hints_that_another_requester_shares_the_phone(
+    client, supervisor, queue, maria
+):
+    petr = contact_get_or_create(
+        full_name="Сидоров Пётр", email="petr@example.com", phone="+79001234567"
+    )
+    ticket = ticket_create(
+        queue=queue, requester=petr, channel=Ticket.Channel.WEB, subject="Тема", text="Текст"
+    )
+    client.force_login(supervisor)
+
+    response = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+    assert response.context["same_person"] == [
+        {"name": "Петрова Мария", "email": "maria@example.com", "phone": "+79001234567"}
+    ]
