@@ -302,6 +302,8 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
     field, old, new = event.field, event.old_value, event.new_value
     if event.kind == TicketEvent.Kind.LINKED and field in TicketLink.Kind.values:
         return str(TicketLink.Kind(field).label), old, new
+    if field == "status_link":  # ticket_status_token_rotate: the value is never recorded
+        return _("status link"), old, new
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)
