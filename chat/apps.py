@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = _("Live chat")
+
+    def ready(self):
+        from chat.services import chat_sessions_anonymise
+        from tickets.services import retention_anonymiser_register
+
+        # Chat sessions keep the citizen's name and e-mail: erased with the requester's.
+        retention_anonymiser_register(chat_sessions_anonymise)

@@ -51,7 +51,3 @@ class ChatStartForm(forms.Form):
         if not data.get("email") and not data.get("phone") and not self.has_error("email"):
             self.add_error("email", _("Give an e-mail or a phone number so we can answer."))
         return data
-
-
-class TranscriptForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"))

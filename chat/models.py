@@ -45,6 +45,8 @@ class ChatSession(models.Model):
     # Part of the signed citizen token: rotating it revokes every token issued so far.
     secret = models.CharField(max_length=40, default=new_session_secret, editable=False)
     citizen_name = models.CharField(_("name"), max_length=255, blank=True)
+    # The e-mail given when the chat started: the only address its transcript goes to.
+    email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(_("language"), max_length=8, default="ru")
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)

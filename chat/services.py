@@ -32,6 +32,7 @@ from notifications.services import notification_enqueue
 from tickets.models import Message, Queue, Ticket
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
+    ANONYMISED_NAME,
     TicketClosedError,
     contact_get_or_create,
     message_add_from_requester,
@@ -128,12 +129,16 @@ def chat_start(
     """Open a chat on a ticket at once: a new one, or the citizen's existing appeal.
 
     An existing number attaches only when the e-mail or phone matches its requester.
+    Joining gives the chat, not the appeal: the chat shows only what is said in it, and
+    its transcript goes to the e-mail given here, never with the appeal's private link
+    unless that e-mail is the requester's own.
     With no operator available the chat is left as a message: an ordinary ticket with
     the usual auto-reply (status OFFLINE); otherwise the session waits for routing.
     """
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Please write your question.")})
+    email = (email or "").strip().lower()
     existing = None
     if number:
         existing = ticket_find_for_requester(number, email) or ticket_find_for_requester(
@@ -178,6 +183,7 @@ def chat_start(
         queue=queue,
         status=ChatSession.Status.WAITING if online else ChatSession.Status.OFFLINE,
         citizen_name=full_name.strip()[:255],
+        email=email,
         language=language,
         started_at=now,
         ended_at=None if online else now,
@@ -422,13 +428,22 @@ def presence_touch(*, user) -> None:
 # --- transcript -------------------------------------------------------------------
 
 
-@transaction.atomic
-def chat_transcript_send(*, session: ChatSession, email: str) -> Notification:
-    """Mail the conversation to the citizen (asked for in the widget when the chat ends)."""
-    from django.core.validators import validate_email
+def transcript_recipient(session: ChatSession) -> str:
+    """Where a chat's transcript may go: the e-mail given when it started, or nowhere.
 
-    email = (email or "").strip().lower()
-    validate_email(email)
+    Never an address typed later: a free address field let anyone mail any text from
+    our official address (the citizen's lines are in the transcript).
+    """
+    return session.email
+
+
+@transaction.atomic
+def chat_transcript_send(*, session: ChatSession) -> Notification:
+    """Mail the conversation to the e-mail given at the start of the chat (asked for in
+    the widget when the chat ends). ValidationError when the chat has no e-mail."""
+    email = transcript_recipient(session)
+    if not email:
+        raise ValidationError(_("No e-mail was given when this chat started."), code="no_email")
     lines = [
         {
             "author": line["author"]
@@ -442,19 +457,35 @@ def chat_transcript_send(*, session: ChatSession, email: str) -> Notification:
         for line in selectors.session_lines(session)
     ]
     ticket = session.ticket
+    # The private link goes only to the requester's own address: a chat joined with the
+    # number and a phone may have given another e-mail.
+    owner = bool(ticket.requester.email) and ticket.requester.email.lower() == email
     return notification_enqueue(
         recipient=email,
         template="chat_transcript",
         kind=Notification.Kind.NOTICE,
-        idempotency_key=f"chat:{session.pk}:transcript:{email}:{len(lines)}",
+        idempotency_key=f"chat:{session.pk}:transcript:{len(lines)}",
         context={
             "number": ticket.reference,
             "name": session.citizen_name or ticket.requester.full_name,
             "date": timezone.localtime(session.started_at).strftime("%d.%m.%Y"),
             "lines": lines,
-            "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
+            "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}" if owner else "",
         },
         language=session.language,
         reference=ticket.reference,
         from_email=ticket.queue.email_address or "",
+    )
+
+
+# --- retention --------------------------------------------------------------------
+
+
+def chat_sessions_anonymise(*, ticket_ids: list[int]) -> int:
+    """Erase the name and e-mail chat sessions keep of a requester being anonymised
+    (`tickets.services.retention` calls it; registered in `ChatConfig.ready`)."""
+    return (
+        ChatSession.objects.filter(ticket_id__in=ticket_ids)
+        .exclude(citizen_name=ANONYMISED_NAME, email="")
+        .update(citizen_name=ANONYMISED_NAME, email="")
     )

@@ -23,10 +23,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import lines, selectors, services
-from chat.forms import ChatStartForm, TranscriptForm
+from chat.forms import ChatStartForm
 from chat.models import ChatSession
+from tickets.lookup_limits import lookup_targets_limited
+from tickets.numbering import parse_ticket_number
 from tickets.ratelimit import request_rate_limited
 from tickets.selectors import queues_for_appeal
+from tickets.selectors_admin import mask_email
 
 
 def _token(request: HttpRequest) -> str:
@@ -78,6 +81,7 @@ def _citizen_strings() -> dict:
         "tooBig": _("“%(name)s” is too large."),
         "badType": _("“%(name)s”: files of this type are not accepted."),
         "transcriptSent": _("The transcript has been sent to %(email)s."),
+        "transcriptTo": _("Send the transcript to %(email)s"),
         "invalidToken": _("This chat is not valid any more. Please start a new one."),
     }
 
@@ -125,6 +129,13 @@ def chat_start_view(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form)}, status=400)
     data = form.cleaned_data
+    if data["number"] and lookup_targets_limited(
+        number=parse_ticket_number(data["number"]), contacts=(data["email"], data["phone"])
+    ):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many attempts with this number. Try later.")]}},
+            status=429,
+        )
     try:
         session = services.chat_start(
             queue=data["queue"],
@@ -146,7 +157,8 @@ def chat_start_view(request: HttpRequest) -> JsonResponse:
             "number": ticket.reference,
             "token": selectors.chat_token_for(session),
             "due": formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") if due else "",
-            "email": ticket.requester.email,
+            # Where the transcript can go, masked; never the requester's address on file.
+            "email": mask_email(services.transcript_recipient(session)),
         }
     )
 
@@ -228,11 +240,11 @@ def chat_transcript(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"errors": {"__all__": [_("Too many requests. Try later.")]}}, status=429
         )
-    form = TranscriptForm(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"errors": _errors(form)}, status=400)
-    services.chat_transcript_send(session=session, email=form.cleaned_data["email"])
-    return JsonResponse({"ok": True})
+    try:
+        services.chat_transcript_send(session=session)
+    except ValidationError as exc:
+        return JsonResponse({"errors": _errors(exc)}, status=400)
+    return JsonResponse({"ok": True, "email": mask_email(services.transcript_recipient(session))})
 
 
 @require_GET

@@ -263,6 +263,12 @@ AUTO_ASSIGN = env.bool("AUTO_ASSIGN", default=False)
 APPEAL_RATE_LIMIT = env.int("APPEAL_RATE_LIMIT", default=20)
 # Status look-ups (number + e-mail/phone) per client IP per hour.
 STATUS_LOOKUP_RATE_LIMIT = env.int("STATUS_LOOKUP_RATE_LIMIT", default=30)
+# Attempts per hour that name one ticket number, and that give one e-mail or phone, at
+# the doors where a number and a contact are checked together (status look-up, the
+# form's "earlier number", a chat started with a number), from whatever addresses:
+# guessing numbers or contacts from many IPs runs into these. 0 disables.
+LOOKUP_NUMBER_RATE_LIMIT = env.int("LOOKUP_NUMBER_RATE_LIMIT", default=10)
+LOOKUP_CONTACT_RATE_LIMIT = env.int("LOOKUP_CONTACT_RATE_LIMIT", default=20)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=5)
 UPLOAD_ALLOWED_EXTENSIONS = env.list(

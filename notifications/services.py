@@ -563,3 +563,25 @@ def outbox_sweep(*, limit: int = 500, now: datetime | None = None) -> dict:
         )
     published = sum(1 for pk in due if notification_schedule(pk))
     return {"requeued": requeued, "parked": parked, "due": len(due), "published": published}
+
+
+# --- Retention ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_anonymise(*, references: Iterable[str]) -> int:
+    """Erase the personal data kept in the outbox rows of these references (`SP-0042`):
+    the rendered context (names, texts, chat transcripts, private links), the citizen's
+    address, headers and attachment paths. Staff alerts keep their recipient (a staff
+    address). A row still owed a send is suppressed: there is nothing left to send.
+    Returns the number of rows touched.
+    """
+    references = [r for r in dict.fromkeys(references) if r]
+    if not references:
+        return 0
+    rows = Notification.objects.filter(reference__in=references)
+    rows.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]).update(
+        status=Notification.Status.SUPPRESSED, reason="anonymised"
+    )
+    rows.exclude(kind=Notification.Kind.ALERT).update(recipient="", reply_to="")
+    return rows.update(context={}, headers={}, attachments=[], last_error="")

@@ -5,6 +5,7 @@ so everything a template needs goes into the context here, and the idempotency k
 names the event, so the same event never mails twice.
 """
 
+import hashlib
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -332,3 +333,24 @@ def _operator_name(message: Message | None) -> str:
     if message is None or message.author is None:
         return ""
     return message.author.get_full_name() or message.author.get_username()
+
+
+def ticket_status_link(*, ticket: Ticket, reissued: bool = False) -> Notification | None:
+    """The private status link, mailed to the e-mail on file: the only way it reaches
+    someone who knows just the number and an e-mail or phone (status look-up), and how
+    a link re-issued by staff reaches the citizen. None when there is no e-mail.
+
+    At most one mail per ticket and link per hour from look-ups: the key names the hour.
+    """
+    link = hashlib.sha256(ticket.token.encode()).hexdigest()[:16]
+    if reissued:
+        key = f"ticket:{ticket.pk}:status_link:{link}:reissued"
+    else:
+        key = f"ticket:{ticket.pk}:status_link:{link}:{int(time.time() // 3600)}"
+    return _send_to_requester(
+        ticket=ticket,
+        template="status_link",
+        kind=Notification.Kind.NOTICE,
+        key=key,
+        extra={"reissued": reissued},
+    )

@@ -146,6 +146,19 @@ def tickets_for_call(
 # --- What a list cell shows ----------------------------------------------------------
 
 
+def contacts_possibly_same(contact: Contact, *, limit: int = 5) -> list[Contact]:
+    """Other contacts sharing this one's phone or e-mail: a "same person?" hint for
+    staff, who can tell; appeals are never joined on a typed phone alone."""
+    condition = Q()
+    if contact.phone:
+        condition |= Q(phone=contact.phone)
+    if contact.email:
+        condition |= Q(email=contact.email)
+    if not condition:
+        return []
+    return list(Contact.objects.filter(condition).exclude(pk=contact.pk).order_by("id")[:limit])
+
+
 def mask_email(value: str) -> str:
     """ivan@example.com → i***@example.com"""
     if not value or "@" not in value:
@@ -289,6 +302,8 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
     field, old, new = event.field, event.old_value, event.new_value
     if event.kind == TicketEvent.Kind.LINKED and field in TicketLink.Kind.values:
         return str(TicketLink.Kind(field).label), old, new
+    if field == "status_link":  # ticket_status_token_rotate: the value is never recorded
+        return _("status link"), old, new
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)

@@ -364,7 +364,11 @@
     $("chat-end").hidden = true;
     endedBox.hidden = false;
     $("chat-ended-number").textContent = state && state.number ? state.number : "";
-    if (state && state.email) $("tr-email").value = state.email;
+    // The transcript goes only to the e-mail given at the start (shown masked).
+    if (state && state.email) {
+      $("transcript-send").textContent = fmt(S.transcriptTo, { email: state.email });
+      $("transcript-form").hidden = false;
+    }
     clearInterval(pingTimer);
     if (ws) { try { ws.close(); } catch (e) { /* closed already */ } }
   }
@@ -449,16 +453,15 @@
   });
   $("transcript-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var body = new FormData(ev.target);
     var result = $("transcript-result");
     fetch(config.transcriptUrl, {
-      method: "POST", body: body, headers: { "X-Chat-Token": state.token },
+      method: "POST", body: new FormData(), headers: { "X-Chat-Token": state.token },
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (data.ok) {
-        result.textContent = fmt(S.transcriptSent, { email: body.get("email") });
+        result.textContent = fmt(S.transcriptSent, { email: data.email || state.email });
       } else {
         var errs = data.errors || {};
-        result.textContent = [].concat(errs.email || [], errs.__all__ || []).join(" ");
+        result.textContent = [].concat(errs.__all__ || []).join(" ");
       }
     });
   });

@@ -178,8 +178,9 @@ def test_transcript_is_mailed_on_request(queue, chat_operator, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         session = start(queue)
     lines.chat_operator_say(session_id=session.pk, operator=chat_operator, seq=1, text="Ответ")
-    notification = services.chat_transcript_send(session=session, email="maria@example.com")
+    notification = services.chat_transcript_send(session=session)
     assert notification.template == "chat_transcript"
+    assert notification.recipient == "maria@example.com"  # the e-mail given at the start
     texts = [line["text"] for line in notification.context["lines"]]
     assert texts == ["Не приходит СМС-код", "Ответ"]
 
@@ -189,7 +190,7 @@ def test_transcript_mail_renders_in_russian(queue, chat_operator):
 
     online(chat_operator)
     session = start(queue)
-    notification = services.chat_transcript_send(session=session, email="maria@example.com")
+    notification = services.chat_transcript_send(session=session)
     mail = notification_build_email(notification)
     assert session.ticket.reference in mail.subject
     assert "Не приходит СМС-код" in mail.body

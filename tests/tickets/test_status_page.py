@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from notifications.models import Notification
 from tests.factories import ContactFactory, UserFactory
 from tickets.models import Ticket, TicketLink
 from tickets.services import message_add_reply, ticket_create, ticket_set_status
@@ -239,13 +240,20 @@ def test_reply_to_a_closed_ticket_opens_a_new_linked_one_and_shows_its_number(
     assert response.redirect_chain[-1][0] == new.get_status_url()
 
 
-def test_lookup_by_number_and_email_redirects_to_the_private_link(client, ticket):
+def test_lookup_by_number_and_email_shows_the_status_and_mails_the_link(client, ticket):
+    # Knowing a number and a contact gives the status, never the private link itself.
     response = client.post(
         "/appeal/status/", {"number": ticket.reference.lower(), "contact": "Maria@Example.com"}
     )
 
-    assert response.status_code == 302
-    assert response["Location"] == ticket.get_status_url()
+    assert response.status_code == 200
+    assert response.context["found"].ticket == ticket
+    html = response.content.decode()
+    assert ticket.token not in html
+    assert "Код подтверждения не приходит" not in html
+    assert Notification.objects.filter(
+        template="status_link", recipient=ticket.requester.email
+    ).exists()
 
 
 def test_lookup_by_number_and_phone_in_any_format_finds_the_ticket(client, ticket):
@@ -253,7 +261,8 @@ def test_lookup_by_number_and_phone_in_any_format_finds_the_ticket(client, ticke
         "/appeal/status/", {"number": str(ticket.number), "contact": "8 (900) 123-45-67"}
     )
 
-    assert response["Location"] == ticket.get_status_url()
+    assert response.context["found"].ticket == ticket
+    assert ticket.token not in response.content.decode()
 
 
 def test_lookup_with_someone_elses_contact_or_unknown_number_says_not_found_the_same_way(

@@ -140,8 +140,14 @@ class ContinueForm(forms.Form):
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+MERGE_HELP = _(
+    "Only tickets of the same requester can be merged: the requester sees the merged "
+    "conversation on their status page."
+)
+
+
 class MergeForm(forms.Form):
-    number = TicketNumberField(label=_("Merge into ticket"), max_length=30)
+    number = TicketNumberField(label=_("Merge into ticket"), max_length=30, help_text=MERGE_HELP)
 
 
 # --- Bulk actions --------------------------------------------------------------------
@@ -167,7 +173,9 @@ class StatusActionForm(forms.Form):
 
 class MergeActionForm(forms.Form):
     target = forms.ChoiceField(label=_("Merge into"), required=False)
-    number = TicketNumberField(label=_("…or a ticket by number"), max_length=30, required=False)
+    number = TicketNumberField(
+        label=_("…or a ticket by number"), max_length=30, required=False, help_text=MERGE_HELP
+    )
 
     def __init__(self, *args, tickets: list[Ticket], **kwargs):
         super().__init__(*args, **kwargs)

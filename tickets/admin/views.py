@@ -31,6 +31,7 @@ from tickets.admin.presence import HEARTBEAT_SECONDS, ticket_viewer_touch
 from tickets.models import Attachment, Ticket, TicketLink
 from tickets.selectors_admin import (
     canned_responses_for,
+    contacts_possibly_same,
     mask_email,
     mask_name,
     mask_phone,
@@ -148,6 +149,18 @@ def _requester_masked(ticket: Ticket) -> dict:
     }
 
 
+def _same_person(ticket: Ticket, user) -> list[dict]:
+    full = user_sees_personal_data(user)
+    return [
+        {
+            "name": c.full_name if full else mask_name(c.full_name),
+            "email": c.email if full else mask_email(c.email),
+            "phone": c.phone if full else mask_phone(c.phone),
+        }
+        for c in contacts_possibly_same(ticket.requester)
+    ]
+
+
 def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, collisions=None):
     bound = bound or {}
     workspace = ticket_workspace(ticket)
@@ -164,6 +177,7 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "workspace": workspace,
         "sla": ticket_sla_state(ticket),
         "requester": _requester_display(ticket, request.user),
+        "same_person": _same_person(ticket, request.user),
         "can_change": model_admin.has_change_permission(request, ticket),
         "reply_form": reply_form,
         "properties_form": bound.get("properties") or wforms.TicketPropertiesForm(ticket=ticket),
@@ -374,6 +388,22 @@ def _merge(model_admin, request, ticket):
     return render_ticket_page(model_admin, request, ticket, bound={"merge": form})
 
 
+def _rotate_status_link(model_admin, request, ticket):
+    ticket = services.ticket_status_token_rotate(ticket=ticket, actor=request.user)
+    if ticket.requester.email:
+        messages.success(request, _("The status link was re-issued and mailed to the requester."))
+    else:
+        messages.success(
+            request,
+            _(
+                "The status link was re-issued. The requester has no e-mail: "
+                "give them the new link: %(url)s"
+            )
+            % {"url": f"{settings.SITE_URL}{ticket.get_status_url()}"},
+        )
+    return HttpResponseRedirect(_change_url(ticket))
+
+
 _HANDLERS = {
     "reply": _reply,
     "properties": _properties,
@@ -382,6 +412,7 @@ _HANDLERS = {
     "unlink": _unlink,
     "continue": _continue,
     "merge": _merge,
+    "rotate_status_link": _rotate_status_link,
 }
 
 

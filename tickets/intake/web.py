@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from tickets import notify
 from tickets.models import Queue, Ticket, TicketLink
-from tickets.selectors import requester_matches
+from tickets.selectors import requester_matches, ticket_find_for_requester
 from tickets.services import (
     TicketClosedError,
     contact_get_or_create,
@@ -91,6 +92,27 @@ def appeal_submit(
         # staff may want to see both, the citizen sees nothing of the other.
         ticket_link(source=ticket, target=existing, kind=TicketLink.Kind.RELATED)
     return AppealResult(ticket=ticket, continued=False)
+
+
+@dataclass(frozen=True)
+class StatusLookup:
+    ticket: Ticket
+    # True when the private link was mailed to the e-mail on file (False: no e-mail).
+    link_mailed: bool
+
+
+@transaction.atomic
+def status_lookup_submit(*, number: str, contact: str) -> StatusLookup | None:
+    """Number + e-mail or phone: the ticket's status for the page, and its private link
+    mailed to the requester's e-mail on file (at most hourly). None when they do not
+    match. Whoever asked sees the state and the deadline, never the link itself."""
+    ticket = ticket_find_for_requester(number, contact)
+    if ticket is None:
+        return None
+    if not ticket.requester.email:
+        return StatusLookup(ticket=ticket, link_mailed=False)
+    notify.ticket_status_link(ticket=ticket)
+    return StatusLookup(ticket=ticket, link_mailed=True)
 
 
 @transaction.atomic

@@ -21,17 +21,24 @@ from tickets.services.messages import (
     message_add_from_requester,
     message_add_reply,
 )
-from tickets.services.retention import contact_anonymise, contacts_anonymise_expired
+from tickets.services.retention import (
+    ANONYMISED_NAME,
+    contact_anonymise,
+    contacts_anonymise_expired,
+    retention_anonymiser_register,
+)
 from tickets.services.tickets import (
     ticket_assign,
     ticket_escalate,
     ticket_lock,
     ticket_set_status,
+    ticket_status_token_rotate,
     ticket_update_fields,
     tickets_close_resolved,
 )
 
 __all__ = [
+    "ANONYMISED_NAME",
     "TicketClosedError",
     "TicketDraft",
     "attachment_build",
@@ -48,12 +55,14 @@ __all__ = [
     "ticket_assign",
     "ticket_continue_in_new",
     "ticket_create",
+    "retention_anonymiser_register",
     "ticket_escalate",
     "ticket_link",
     "ticket_lock",
     "ticket_merge",
     "ticket_resolve_merged",
     "ticket_set_status",
+    "ticket_status_token_rotate",
     "ticket_unlink",
     "ticket_update_fields",
     "tickets_close_resolved",

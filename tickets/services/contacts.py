@@ -1,3 +1,11 @@
+"""Who a requester is: the contact an appeal is filed under.
+
+An e-mail address is the identity of a requester: replies, auto-replies and private
+status links go to it. A phone number typed on a form is not proof of anything (anyone
+can type anyone's number), so a phone alone never joins an appeal to a contact that
+has an e-mail: its auto-reply, with the private link, would go to a stranger's address.
+"""
+
 from django.db import transaction
 
 from tickets.models import Contact
@@ -5,15 +13,18 @@ from tickets.validators import normalize_phone
 
 
 def contact_find(*, email: str = "", phone: str = "") -> Contact | None:
-    """The contact with this e-mail (preferred) or phone, oldest first."""
+    """The contact an appeal with this e-mail and phone belongs to, or None.
+
+    With an e-mail: the oldest contact with that e-mail, whatever the phone (a different
+    e-mail with a known phone is another requester). Without one: the oldest contact with
+    that phone and no e-mail (a phone-only requester), never one with an e-mail.
+    """
     email = (email or "").strip().lower()
     phone = normalize_phone(phone)
     if email:
-        contact = Contact.objects.filter(email=email).order_by("id").first()
-        if contact:
-            return contact
+        return Contact.objects.filter(email=email).order_by("id").first()
     if phone:
-        return Contact.objects.filter(phone=phone).order_by("id").first()
+        return Contact.objects.filter(phone=phone, email="").order_by("id").first()
     return None
 
 
@@ -27,7 +38,11 @@ def contact_get_or_create(
     organisation: str = "",
     inn: str = "",
 ) -> Contact:
-    """Find the requester by e-mail or phone, filling in what we did not know yet."""
+    """Find the requester (`contact_find`'s rule), filling in what we did not know yet.
+
+    The e-mail of a found contact is never changed or added here: it is the address the
+    contact's earlier appeals are answered at.
+    """
     email = (email or "").strip().lower()
     phone = normalize_phone(phone)
     contact = contact_find(email=email, phone=phone)
@@ -42,7 +57,6 @@ def contact_get_or_create(
     changed = []
     for field, value in (
         ("full_name", full_name.strip()),
-        ("email", email),
         ("phone", phone),
         ("organisation", organisation.strip()),
         ("inn", inn.strip()),

@@ -91,7 +91,8 @@ def ticket_continue_in_new(
 def ticket_merge(*, source: Ticket, target: Ticket, actor=None) -> Ticket:
     """Move the conversation of `source` into `target`; `source` is closed as merged.
 
-    Later mail to the source lands on the target (`ticket_resolve_merged`).
+    Only tickets of the same requester (the same contact) merge. Later mail to the
+    source lands on the target (`ticket_resolve_merged`).
     """
     if source.pk == target.pk:
         raise ValidationError(_("A ticket cannot be merged into itself."), code="self_merge")
@@ -103,6 +104,17 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor=None) -> Ticket:
         raise ValidationError(_("This ticket is already merged."), code="already_merged")
     if target.status == Ticket.Status.CLOSED:
         raise ValidationError(_("Cannot merge into a closed ticket."), code="target_closed")
+    if source.requester_id != target.requester_id:
+        # The target's status page shows every public message and file on it: merging
+        # another requester's ticket would show one citizen's words to the other.
+        raise ValidationError(
+            _(
+                "Tickets of different requesters cannot be merged: each requester would "
+                "see the other's messages and files on their status page. Link the "
+                "tickets as related instead."
+            ),
+            code="different_requesters",
+        )
     moved = Message.objects.filter(ticket=source).update(ticket=target)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     Message.objects.create(

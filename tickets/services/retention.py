@@ -2,9 +2,11 @@
 
 A requester is anonymised when every ticket of theirs was closed more than
 `DATA_RETENTION_DAYS` ago. The tickets, their numbers, timings and statistics stay;
-names, addresses, phone numbers, what the citizen wrote and the files go.
+names, addresses, phone numbers, what the citizen wrote (subjects, messages, ratings'
+comments), the files, the outbox copies of mail to them and the chat sessions' names go.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -12,10 +14,32 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets.models import Attachment, Contact, InboundEmail, Message, Ticket, TicketEvent
+from notifications.services import notifications_anonymise
+from tickets.models import (
+    Attachment,
+    Contact,
+    InboundEmail,
+    Message,
+    SatisfactionResponse,
+    Ticket,
+    TicketEvent,
+)
 
 MINIMUM_RETENTION_DAYS = 30
 ANONYMISED_NAME = "—"
+# Labels of history entries that name no person.
+_IMPERSONAL_LABELS = ("", "system", "requester")
+
+# Apps that keep personal data about tickets in their own tables (the chat's sessions)
+# register a function taking `ticket_ids` here, from their AppConfig.ready: tickets
+# never imports them, and every anonymisation still reaches their rows.
+_anonymisers: list[Callable[..., object]] = []
+
+
+def retention_anonymiser_register(anonymiser: Callable[..., object]) -> None:
+    """Call `anonymiser(ticket_ids=[...])` whenever tickets' requester is anonymised."""
+    if anonymiser not in _anonymisers:
+        _anonymisers.append(anonymiser)
 
 
 def contacts_due_for_anonymisation(*, retention_days: int):
@@ -35,11 +59,23 @@ def contacts_due_for_anonymisation(*, retention_days: int):
 @transaction.atomic
 def contact_anonymise(*, contact: Contact) -> int:
     """Erase the personal data of one requester. Returns the number of tickets touched."""
-    tickets = list(Ticket.objects.filter(requester=contact).only("pk"))
+    tickets = list(Ticket.objects.filter(requester=contact).only("pk", "number"))
+    ticket_ids = [ticket.pk for ticket in tickets]
     placeholder = _("[removed after the retention period]")
+    # The subject is the citizen's own words, often with a name or an address in it.
+    Ticket.objects.filter(pk__in=ticket_ids).update(subject=placeholder)
     Message.objects.filter(ticket__in=tickets, author_kind=Message.Author.REQUESTER).update(
         text=placeholder, html="", full_text=""
     )
+    SatisfactionResponse.objects.filter(ticket__in=tickets).exclude(comment="").update(comment="")
+    # History is append-only for everyone else; retention is the one exception the
+    # regulation makes: entries not made by staff name the requester (name, address).
+    TicketEvent.objects.filter(ticket__in=tickets, actor__isnull=True).exclude(
+        actor_label__in=_IMPERSONAL_LABELS
+    ).update(actor_label=ANONYMISED_NAME)
+    notifications_anonymise(references=[ticket.reference for ticket in tickets])
+    for anonymiser in _anonymisers:
+        anonymiser(ticket_ids=ticket_ids)
     for attachment in Attachment.objects.filter(ticket__in=tickets):
         attachment.file.delete(save=False)
     Attachment.objects.filter(ticket__in=tickets).delete()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from tickets import notify
 from tickets.events import ticket_event_publish
 from tickets.models import Message, Ticket, TicketEvent
+from tickets.models.ticket import new_ticket_token
 from tickets.services.history import event_record
 from tickets.workflow import ticket_transition
 
@@ -161,3 +162,27 @@ def tickets_close_resolved(*, older_than_days: int, batch: int = 500) -> int:
             closed += len(rows)
         if len(rows) < batch:
             return closed
+
+
+@transaction.atomic
+def ticket_status_token_rotate(
+    *, ticket: Ticket, actor=None, mail_requester: bool = True
+) -> Ticket:
+    """Re-issue the citizen's private status link: a new secret token, so the old link
+    (leaked, forwarded, mailed to the wrong address) stops working at once. The new
+    link is mailed to the requester's e-mail on file when there is one. The history
+    records that it happened, never the token.
+    """
+    ticket = ticket_lock(ticket)
+    ticket.token = new_ticket_token()
+    ticket.save(update_fields=["token", "updated_at"])
+    mailed = notify.ticket_status_link(ticket=ticket, reissued=True) if mail_requester else None
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.FIELD,
+        actor=actor,
+        field="status_link",
+        note=_("The status link was re-issued; the old link no longer works.")
+        + (" " + _("The new link was mailed to the requester.") if mailed else ""),
+    )
+    return ticket

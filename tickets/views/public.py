@@ -18,13 +18,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tickets.forms import AppealForm, ReplyForm, StatusLookupForm
-from tickets.intake.web import appeal_reply, appeal_submit
+from tickets.intake.web import appeal_reply, appeal_submit, status_lookup_submit
+from tickets.lookup_limits import lookup_targets_limited
 from tickets.models import Ticket
+from tickets.numbering import parse_ticket_number
 from tickets.ratelimit import request_rate_limited
 from tickets.selectors import (
     access_ticket_for_requester,
     attachment_for_requester,
-    ticket_find_for_requester,
     ticket_public_messages,
 )
 
@@ -64,6 +65,10 @@ def appeal_create(request: HttpRequest) -> HttpResponse:
         form = AppealForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
+            if data["number"] and lookup_targets_limited(
+                number=data["number"], contacts=(data["email"], data["phone"])
+            ):
+                return too_many_requests(request)
             try:
                 result = appeal_submit(
                     full_name=data["full_name"],
@@ -82,11 +87,21 @@ def appeal_create(request: HttpRequest) -> HttpResponse:
                 _add_form_errors(form, exc)
             else:
                 ticket = result.ticket
-                query = {"t": ticket.token}
                 if result.continued:
-                    query["added"] = "1"
+                    # Added to an existing appeal on the strength of its number and an
+                    # e-mail or phone: that is not enough to hand out its private link.
+                    messages.success(
+                        request,
+                        _(
+                            "Your message has been added to appeal %(number)s. Follow the "
+                            "appeal at the private link from your confirmation or e-mail."
+                        )
+                        % {"number": ticket.reference},
+                    )
+                    url = reverse("tickets:status_lookup")
+                    return redirect(f"{url}?{urlencode({'number': ticket.reference})}")
                 url = reverse("tickets:appeal_done", args=[ticket.reference])
-                return redirect(f"{url}?{urlencode(query)}")
+                return redirect(f"{url}?{urlencode({'t': ticket.token})}")
     else:
         initial = {}
         if request.GET.get("q"):
@@ -125,11 +140,15 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
             return too_many_requests(request)
         form = StatusLookupForm(request.POST)
         if form.is_valid():
-            ticket = ticket_find_for_requester(
-                form.cleaned_data["number"], form.cleaned_data["contact"]
-            )
-            if ticket is not None:
-                return redirect(ticket.get_status_url())
+            number, contact = form.cleaned_data["number"], form.cleaned_data["contact"]
+            if lookup_targets_limited(number=parse_ticket_number(number), contacts=(contact,)):
+                return too_many_requests(request)
+            found = status_lookup_submit(number=number, contact=contact)
+            if found is not None:
+                # The status only: the private link (the conversation) goes by mail to
+                # the address on file, never to whoever knows a number and a contact.
+                context = {"form": StatusLookupForm(), "found": found}
+                return render(request, "tickets/public/status_lookup.html", context)
             form.add_error(
                 None,
                 _(
