@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # What formats.number_format() can produce: sign, digits, grouping and decimal marks.
-_FIGURE = re.compile(r"-?[\d\s\u00a0\u202f.,']+")
+_FIGURE = re.compile(r"-?\d[\d \u00a0\u202f.,']*")
 
 
 class Figure(str):

@@ -48,6 +48,8 @@ def test_formatted_figures_stay_as_they_are_but_only_when_they_are_figures():
     assert safe_cell(Figure("-1 140,5")) == "-1 140,5"
     # A "figure" that is not one is treated as text.
     assert safe_cell(Figure("=1+1")) == "'=1+1"
+    assert safe_cell(Figure("\t1")) == "'\t1"
+    assert safe_cell(Figure("-")) == "'-"
     assert safe_cell("-1140,0") == "'-1140,0"  # text that merely looks like a number
 
 
