@@ -8,12 +8,9 @@ ENV DEBUG=false
 WORKDIR /app
 
 RUN useradd --create-home --uid 1000 helpdesk
-COPY pyproject.toml README.md ./
-RUN python - <<'PY'
-import subprocess, sys, tomllib
-deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
-subprocess.check_call([sys.executable, "-m", "pip", "install", "--no-cache-dir", *deps])
-PY
+# Exact versions, each file checked against its hash (`make lock` writes the file).
+COPY requirements/lock.txt requirements/lock.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/lock.txt
 COPY . .
 RUN python bin/compile-messages \
     && DEBUG=false SECRET_KEY=build-only-collectstatic-not-a-secret-0123456789 python manage.py collectstatic --noinput \

@@ -2,17 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# LOCKED=1 (CI) installs the exact, hash-checked versions of requirements/dev-lock.txt;
+# otherwise the ranges of pyproject.toml (development).
+LOCKED ?=
+STAMP := $(VENV)/.installed$(if $(filter 1,$(LOCKED)),-locked,)
+UV_SPEC ?= uv>=0.9,<1
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock"
 
-.PHONY: install run test lint format messages migrate bench clean
+.PHONY: install run test lint format messages migrate bench clean lock
 
 install: $(STAMP) messages
 
+ifeq ($(LOCKED),1)
+$(STAMP): requirements/dev-lock.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev-lock.txt
+	touch $(STAMP)
+else
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+endif
+
+# Re-resolve the lock files from pyproject.toml (run after changing a dependency):
+# runtime (the Docker image) and runtime + dev (CI), every file pinned by hash.
+lock:
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "$(UV_SPEC)"
+	mkdir -p requirements
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o requirements/dev-lock.txt
 
 # Compile translations with Babel (pure Python: no gettext needed on the machine).
 messages: $(STAMP)

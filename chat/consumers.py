@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from chat import access, lines, selectors, services
+from chat import access, limits, lines, selectors, services
 from chat.models import ChatSession
 from tickets.events import ticket_group_name
 
@@ -168,14 +169,25 @@ class _ChatConsumerBase(AsyncJsonWebsocketConsumer):
         )
 
 
+def in_cache_thread(func):
+    """`func` (cache calls only) on the thread pool, off the thread-sensitive thread."""
+    return sync_to_async(func, thread_sensitive=False)
+
+
 class CitizenChatConsumer(_ChatConsumerBase):
-    """One citizen's chat. The first frame must be {"type": "hello", "token": ...}."""
+    """One citizen's chat. The first frame must be {"type": "hello", "token": ...}.
+
+    Flood limits are per chat session, shared by all its sockets (chat/limits.py): lines
+    per 10 seconds, and at most CHAT_MAX_SOCKETS_PER_SESSION sockets (close code 4429).
+    """
+
+    slot: limits.SocketSlot | None = None
+    slot_keeper: asyncio.Task | None = None
 
     async def connect(self):
         self.joined: set[str] = set()
         self.session_id: int | None = None
         self.status = ""
-        self.limiter = SocketRateLimiter(settings.CHAT_RATE_LIMIT)
         self.last_typing = 0.0
         await self.accept()
         self._hello_timer = asyncio.get_running_loop().call_later(
@@ -190,7 +202,22 @@ class CitizenChatConsumer(_ChatConsumerBase):
         timer = getattr(self, "_hello_timer", None)
         if timer is not None:
             timer.cancel()
+        if self.slot_keeper is not None:
+            self.slot_keeper.cancel()
+        if self.slot is not None:
+            slot, self.slot = self.slot, None
+            await in_cache_thread(limits.socket_slot_release)(slot)
         await super().disconnect(code)
+
+    async def _keep_slot(self) -> None:
+        """Refresh this socket's slot while it is open: a slot left behind by a process
+        that died expires (chat/limits.py)."""
+        while True:
+            await asyncio.sleep(limits.SLOT_REFRESH_SECONDS)
+            try:
+                await in_cache_thread(limits.socket_slot_refresh)(self.slot)
+            except Exception:  # noqa: BLE001 - the cache is back by the next round
+                logger.warning("could not refresh a chat socket slot", exc_info=True)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
@@ -206,14 +233,8 @@ class CitizenChatConsumer(_ChatConsumerBase):
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "message":
-            if not self.limiter.allow():
-                await self.send_error(
-                    "rate_limited", _("You are sending too fast."), seq=content.get("seq")
-                )
-                return
             await self.say(
-                lines.chat_citizen_say,
-                session_id=self.session_id,
+                self._say_within_limit,
                 seq=_as_int(content.get("seq")),
                 text=str(content.get("text") or ""),
             )
@@ -249,6 +270,14 @@ class CitizenChatConsumer(_ChatConsumerBase):
             await self.send_error("bad_token", _("This chat link is not valid any more."))
             await self.close(code=4403)
             return
+        if self.slot is None:
+            await self.send_error(
+                "too_many_sockets",
+                _("This chat is open in too many windows. Close one of them."),
+            )
+            await self.close(code=4429)
+            return
+        self.slot_keeper = asyncio.ensure_future(self._keep_slot())
         await self.join(services.session_group(self.session_id))
         await self.join(ticket_group_name(self.ticket_id))
         if self.status == ChatSession.Status.WAITING:
@@ -259,6 +288,9 @@ class CitizenChatConsumer(_ChatConsumerBase):
         session = selectors.access_chat_for_citizen(token)
         if session is None:
             return None
+        self.slot = limits.socket_slot_acquire(session_id=session.pk, owner=self.channel_name)
+        if self.slot is None:
+            return {}
         self.session_id = session.pk
         self.ticket_id = session.ticket_id
         self.first_message_id = session.first_message_id or 0
@@ -284,6 +316,12 @@ class CitizenChatConsumer(_ChatConsumerBase):
                 welcome["position"] = position
                 welcome["eta"] = position * per if per else None
         return welcome
+
+    def _say_within_limit(self, *, seq: int, text: str):
+        # Checked in the thread that stores the line: one hop off the event loop per line.
+        if not limits.chat_line_allowed(session_id=self.session_id):
+            raise services.ChatError("rate_limited", _("You are sending too fast."))
+        return lines.chat_citizen_say(session_id=self.session_id, seq=seq, text=text)
 
     # --- group events -------------------------------------------------------------
 

@@ -302,8 +302,11 @@ CHAT_ROUTING = env("CHAT_ROUTING", default="auto")
 # Seconds without a console heartbeat after which an "online" operator gets no chats.
 CHAT_PRESENCE_TIMEOUT = env.int("CHAT_PRESENCE_TIMEOUT", default=90)
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=4000)
-# Lines one socket may send per 10 seconds; more are refused until the window passes.
+# Lines one chat session may send per 10 seconds over all its sockets (an operator
+# console: three times this per socket); more are refused until the window passes.
 CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=20)
+# Sockets one chat session may hold open at once; one more is closed with code 4429.
+CHAT_MAX_SOCKETS_PER_SESSION = env.int("CHAT_MAX_SOCKETS_PER_SESSION", default=3)
 # Chats a client IP may start per hour; 0 disables the limit.
 CHAT_START_RATE_LIMIT = env.int("CHAT_START_RATE_LIMIT", default=30)
 CHAT_TOKEN_MAX_AGE = env.int("CHAT_TOKEN_MAX_AGE", default=60 * 60 * 24)

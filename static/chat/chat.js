@@ -21,7 +21,7 @@
 
   var state = load() || null;
   var ws = null, retry = 0, retryTimer = null, pingTimer = null, typingTimer = null;
-  var lastTypingSent = 0, deliveredQueue = [], deliveredTimer = null;
+  var lastTypingSent = 0, deliveredQueue = [], deliveredTimer = null, tooManyText = "";
   var shown = {}; // message id -> <li>
   var pendingEls = {}; // seq -> <li>
 
@@ -125,7 +125,8 @@
     ws.onclose = function (ev) {
       clearInterval(pingTimer);
       if (ev.code === 4403 || ev.code === 4401 || !state || state.ended) return;
-      setConn(S.reconnecting);
+      // 4429: the chat is open in too many windows; keep trying, saying why.
+      setConn(ev.code === 4429 && tooManyText ? tooManyText : S.reconnecting);
       retry = Math.min(retry + 1, 6);
       retryTimer = setTimeout(connect, Math.min(15000, 500 * Math.pow(2, retry)));
     };
@@ -200,6 +201,7 @@
   }
 
   function error(msg) {
+    if (msg.code === "too_many_sockets") { tooManyText = msg.message; return; }
     if (msg.code === "bad_token" || msg.code === "unauthenticated") {
       state.ended = true;
       statusBox.textContent = S.invalidToken;
