@@ -92,18 +92,25 @@ def prepare_database(url: str) -> None:
 def seed(operators: int, max_chats: int) -> tuple[int, list[str]]:
     """A queue and operator accounts; returns the queue id and session cookies."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
     from django.test import Client
 
     from chat.models import OperatorPresence
     from tickets.models import Queue
 
-    queue = Queue.objects.create(name="Сайт Навигатора", slug="navigator")
+    # As in production: the queue's operators group holds the chat permission.
+    group = Group.objects.create(name="bench-chat-operators")
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="chat", codename="operate_chat")
+    )
+    queue = Queue.objects.create(name="Сайт Навигатора", slug="navigator", operators_group=group)
     user_model = get_user_model()
     cookies = []
     for i in range(operators):
         user = user_model.objects.create_user(
             username=f"bench-op-{i}", password=None, is_staff=True, first_name=f"Оператор{i}"
         )
+        user.groups.add(group)
         OperatorPresence.objects.create(user=user, max_chats=max_chats)
         client = Client()
         client.force_login(user)

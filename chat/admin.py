@@ -7,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from chat import views
 from chat.models import ChatSession, OperatorPresence
+from tickets.access import tickets_for_staff, user_sees_all_tickets, user_sees_personal_data
+
+# Never shown: `secret` is half of every citizen token of the session.
+_HIDDEN_FIELDS = ("secret",)
+_PERSONAL_FIELDS = ("email",)
 
 
 @admin.register(ChatSession)
@@ -16,7 +21,6 @@ class ChatSessionAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "queue", "operator")
     search_fields = ("ticket__number", "citizen_name")
     date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in ChatSession._meta.fields]
     change_list_template = "chat/admin/chatsession_changelist.html"
 
     def get_urls(self):
@@ -26,6 +30,22 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
     def console_view(self, request):
         return views.console(request, admin_context=self.admin_site.each_context(request))
+
+    def get_queryset(self, request):
+        # The sessions of tickets this user may see (tickets.access): their queues.
+        queryset = super().get_queryset(request)
+        if user_sees_all_tickets(request.user):
+            return queryset
+        return queryset.filter(ticket__in=tickets_for_staff(request.user).values("pk"))
+
+    def get_fields(self, request, obj=None):
+        hidden = set(_HIDDEN_FIELDS)
+        if not user_sees_personal_data(request.user):
+            hidden.update(_PERSONAL_FIELDS)
+        return [f.name for f in ChatSession._meta.fields if f.name not in hidden]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request):
         return False

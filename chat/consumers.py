@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from chat import limits, lines, selectors, services
+from chat import access, limits, lines, selectors, services
 from chat.models import ChatSession
 from tickets.events import ticket_group_name
 
@@ -376,17 +376,25 @@ class CitizenChatConsumer(_ChatConsumerBase):
 
 
 class OperatorConsoleConsumer(_ChatConsumerBase):
-    """An operator's console: staff session only; several chats over one socket."""
+    """An operator's console: staff session with the chat permission (chat.access); the
+    chats of the operator's queues; several chats over one socket. Rights are read again
+    on every heartbeat: a console whose rights are gone is closed with 4403."""
 
     shown_waiting: frozenset[int] | set[int] = frozenset()  # chats whose summaries it has
+    LISTED = 100
 
     async def connect(self):
         self.joined = set()
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_staff or not user.is_active:
+        rights = None
+        if user is not None and user.is_authenticated:
+            user = await in_thread(access.operator_fresh)(user.pk)
+            rights = await in_thread(access.console_rights)(user) if user else None
+        if rights is None:
             await self.close(code=4403)
             return
         self.user = user
+        self.rights = rights
         self.chats: dict[int, int] = {}  # session id -> ticket id
         self.limiter = SocketRateLimiter(settings.CHAT_RATE_LIMIT * 3)
         await self.accept()
@@ -407,11 +415,12 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             self.chats[session.pk] = session.ticket_id
             chats.append(
                 {
-                    **services.session_summary(session),
+                    **access.summary_for(self.rights, selectors.session_summary(session)),
                     "lines": selectors.session_lines(session, internal=True),
                 }
             )
-        queue_ids = None
+        queue_ids = self.rights.queue_ids
+        waiting = selectors.waiting_summaries(self.LISTED, queue_ids=queue_ids)
         return {
             "type": "init",
             "me": {"id": self.user.pk, "name": selectors.user_display(self.user)},
@@ -419,11 +428,25 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             "routing": settings.CHAT_ROUTING,
             "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
             "chats": chats,
-            "waiting": selectors.waiting_summaries(),
-            "count": selectors.chats_waiting().count(),
-            "canned": selectors.canned_responses(queue_ids),
+            "waiting": [access.summary_for(self.rights, summary) for summary in waiting],
+            "count": selectors.waiting_count(queue_ids),
+            "canned": selectors.canned_responses(None if queue_ids is None else sorted(queue_ids)),
             "operators": selectors.operators_for_transfer(exclude_user=self.user),
         }
+
+    async def recheck_rights(self) -> bool:
+        """Read the operator's rights again; close the console (4403) when they are gone."""
+        user = await in_thread(access.operator_fresh)(self.user.pk)
+        rights = await in_thread(access.console_rights)(user) if user else None
+        if rights is None:
+            await self.send_error("forbidden", _("You may not use the chat console any more."))
+            await self.close(code=4403)
+            return False
+        self.user = user
+        if rights != self.rights:
+            self.rights = rights
+            self.queue_changed()  # other queues: show the line this console may see now
+        return True
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
@@ -441,11 +464,15 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             )
             return
         if kind == "heartbeat":
+            if not await self.recheck_rights():
+                return
             await in_thread(services.presence_touch)(user=self.user)
             await self.send_json({"type": "pong"})
         elif kind == "presence":
             await self.presence(content)
         elif kind == "accept":
+            if not await self.recheck_rights():
+                return
             try:
                 await in_thread(services.chat_accept)(session_id=session_id, operator=self.user)
             except (services.ChatError, ChatSession.DoesNotExist) as exc:
@@ -552,19 +579,39 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         (and the bench's client) spent their time parsing. Consoles that hold the same
         chats get the same frame, encoded once per read.
         """
-        order = [summary["id"] for summary in line["waiting"]]
+        view = self._line_view(line)
+        order = view["order"]
         added = tuple(pk for pk in order if pk not in self.shown_waiting)
-        frames = line.setdefault("console_frames", {})
+        frames = view.setdefault("frames", {})
         if added not in frames:
             frame = {
                 "type": "queue",
                 "order": order,
-                "added": [summary for summary in line["waiting"] if summary["id"] in added],
-                "count": line["count"],
+                "added": [summary for summary in view["waiting"] if summary["id"] in added],
+                "count": view["count"],
             }
             frames[added] = await self.encode_json(frame)
         self.shown_waiting = set(order)
         await self.send(text_data=frames[added])
+
+    def _line_view(self, line: dict) -> dict:
+        """The waiting line as this console may see it: its queues' chats, contacts masked
+        without the right. Built once per read for all consoles with the same rights."""
+        views = line.setdefault("console_views", {})
+        view = views.get(self.rights.key)
+        if view is None:
+            rights = self.rights
+            waiting = [s for s in line["waiting"] if rights.covers(s["queue_id"])][: self.LISTED]
+            if rights.queue_ids is None:
+                count = line["count"]
+            else:
+                count = sum(1 for queue_id in line["queues"] if queue_id in rights.queue_ids)
+            view = views[rights.key] = {
+                "waiting": [access.summary_for(rights, s) for s in waiting],
+                "order": [s["id"] for s in waiting],
+                "count": count,
+            }
+        return view
 
     async def console_assigned(self, event):
         chat = event["chat"]
@@ -572,6 +619,7 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         await self.join(services.session_group(chat["id"]))
         await self.join(ticket_group_name(chat["ticket_id"]))
         history = await in_thread(self._lines)(chat["id"], 0)
+        chat = access.summary_for(self.rights, chat)
         await self.send_json({"type": "assigned", "chat": {**chat, "lines": history}})
 
     async def console_released(self, event):

@@ -62,6 +62,9 @@ class ChatSession(models.Model):
         verbose_name = _("chat session")
         verbose_name_plural = _("chat sessions")
         ordering = ["-started_at"]
+        permissions = [
+            ("operate_chat", _("Can answer chats in the operator console")),
+        ]
         indexes = [
             models.Index(
                 fields=["started_at"],

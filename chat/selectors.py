@@ -9,6 +9,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat.access import chat_operator_users
 from chat.models import ChatSession, OperatorPresence
 from tickets.models import Attachment, CannedResponse, Message
 
@@ -43,13 +44,15 @@ def access_chat_for_citizen(token: str | None) -> ChatSession | None:
 
 
 def operators_available() -> QuerySet[OperatorPresence]:
-    """Operators who take chats now: online, console alive, active staff accounts."""
+    """Operators who take chats now: online, console alive, active staff accounts that
+    hold the chat permission (one taken away stops getting chats at once)."""
     cutoff = timezone.now() - timedelta(seconds=settings.CHAT_PRESENCE_TIMEOUT)
     return OperatorPresence.objects.filter(
         availability=OperatorPresence.Availability.ONLINE,
         last_seen__gte=cutoff,
         user__is_active=True,
         user__is_staff=True,
+        user__in=chat_operator_users().values("pk"),
     )
 
 
@@ -116,6 +119,18 @@ def waiting_order(limit: int = 2000) -> list[int]:
     return list(chats_waiting().values_list("pk", flat=True)[:limit])
 
 
+def _first_of_each_queue(rows: list[tuple[int, int]], listed: int) -> list[int]:
+    """The first `listed` chats of every queue, in line order: each console lists the
+    chats of its own queues, which may all be behind other queues' chats."""
+    taken: dict[int, int] = {}
+    result = []
+    for pk, queue_id in rows:
+        if taken.get(queue_id, 0) < listed:
+            taken[queue_id] = taken.get(queue_id, 0) + 1
+            result.append(pk)
+    return result
+
+
 # What `session_summary` reads of a waiting chat. Each process reads the line up to twice
 # a second while chats arrive; all columns of four joined tables for every waiting chat
 # took 27 ms of a pool thread (holding the GIL) at 250 waiting, these take a fraction.
@@ -143,33 +158,44 @@ def _waiting_for_summary() -> QuerySet[ChatSession]:
     return chats_waiting().select_related("ticket__requester").only(*_SUMMARY_FIELDS)
 
 
-def waiting_summaries(listed: int = 100) -> list[dict]:
-    """The first `listed` waiting chats as a console lists them."""
-    return [session_summary(s) for s in _waiting_for_summary()[:listed]]
+def waiting_summaries(listed: int = 100, queue_ids=None) -> list[dict]:
+    """The first `listed` waiting chats (of these queues, or all) as a console lists them."""
+    return [session_summary(s) for s in _waiting_in(_waiting_for_summary(), queue_ids)[:listed]]
+
+
+def waiting_count(queue_ids=None) -> int:
+    return _waiting_in(chats_waiting(), queue_ids).count()
+
+
+def _waiting_in(queryset: QuerySet[ChatSession], queue_ids) -> QuerySet[ChatSession]:
+    return queryset if queue_ids is None else queryset.filter(queue_id__in=queue_ids)
 
 
 def waiting_line(
     *, limit: int = 2000, listed: int = 100, known: dict[int, dict] | None = None
 ) -> dict:
     """The waiting line as citizens and consoles show it: the order of waiting chats (for
-    positions), seconds per place, the first `listed` chats summarised, and the count.
+    positions) with each one's queue, seconds per place, the first `listed` chats of each
+    queue summarised, and the count. Each console narrows it to its own queues.
 
     `known` holds summaries from an earlier read (the "waiting" list, by id): a chat's
-    summary does not change while it waits, so only chats new to the first `listed` are
+    summary does not change while it waits, so only chats new to the listed ones are
     read. At 250 waiting, building all 100 summaries was most of a read's 11-17 ms.
     """
-    order = waiting_order(limit)
+    rows = list(chats_waiting().values_list("pk", "queue_id")[:limit])
+    listed_ids = _first_of_each_queue(rows, listed)
     known = known or {}
-    missing = [pk for pk in order[:listed] if pk not in known]
+    missing = [pk for pk in listed_ids if pk not in known]
     if missing:
         sessions = _waiting_for_summary().filter(pk__in=missing)
         known = {**known, **{s.pk: session_summary(s) for s in sessions}}
     return {
-        "order": order,
+        "order": [pk for pk, _queue_id in rows],
+        "queues": [queue_id for _pk, queue_id in rows],
         "per": seconds_per_position(),
         # A chat taken between the two reads has no summary: it is not listed.
-        "waiting": [known[pk] for pk in order[:listed] if pk in known],
-        "count": len(order),
+        "waiting": [known[pk] for pk in listed_ids if pk in known],
+        "count": len(rows),
     }
 
 

@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import selectors
+from chat import access, selectors
 from chat.models import ChatSession, OperatorPresence
 from chat.selectors import session_summary
 from notifications.models import Notification
@@ -289,9 +289,16 @@ def _lock_free_operator(session: ChatSession) -> OperatorPresence | None:
 
 @transaction.atomic
 def chat_accept(*, session_id: int, operator) -> ChatSession:
-    """An operator takes a waiting chat from the console (manual mode, or jumping in)."""
+    """An operator takes a waiting chat from the console (manual mode, or jumping in).
+
+    Taking a chat makes the operator the ticket's assignee, which opens the ticket to
+    them: only a chat operator of the chat's queue may (`chat.access`). Pass the user as
+    freshly read from the database: permissions are cached per instance.
+    """
     presence = presence_get(user=operator, lock=True)
     session = _lock_session(session_id)
+    if not access.operator_may_take(operator, session.queue_id):
+        raise ChatError("forbidden", _("This chat belongs to a queue you do not work."))
     if session.status != ChatSession.Status.WAITING:
         raise ChatError("taken", _("This chat has already been taken."))
     if selectors.operator_active_count(operator) >= presence.max_chats:
@@ -332,7 +339,11 @@ def chat_transfer(
             note=note or _("Handed to the second line from the chat."),
         )
         return _end(session, actor=actor, reason="escalated")
-    if to_user is None or not to_user.is_staff or to_user.pk == actor.pk:
+    if (
+        to_user is None
+        or to_user.pk == actor.pk
+        or not access.operator_may_take(to_user, session.queue_id)
+    ):
         raise ChatError("bad_target", _("Choose another operator."))
     session.operator = to_user
     session.save(update_fields=["operator"])

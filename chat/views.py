@@ -12,9 +12,9 @@ import json
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -22,9 +22,11 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import lines, selectors, services
+from chat import access, lines, selectors, services
 from chat.forms import ChatStartForm
 from chat.models import ChatSession
+from tickets.access import access_attachment_for_staff
+from tickets.downloads import attachment_response
 from tickets.lookup_limits import lookup_targets_limited
 from tickets.numbering import parse_ticket_number
 from tickets.ratelimit import request_rate_limited
@@ -177,7 +179,13 @@ def chat_upload(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_POST
 def console_upload(request: HttpRequest) -> JsonResponse:
-    session = get_object_or_404(ChatSession, pk=request.POST.get("session") or 0)
+    if not access.user_operates_chat(request.user):
+        raise PermissionDenied
+    session_id = request.POST.get("session") or ""
+    session = ChatSession.objects.filter(pk=int(session_id) if session_id.isdigit() else 0).first()
+    if session is None:
+        raise Http404
+    # chat_files_add refuses a chat that is not this operator's own.
     return _upload(request, session=session, operator=request.user)
 
 
@@ -199,34 +207,19 @@ def _upload(request: HttpRequest, *, session: ChatSession, operator) -> JsonResp
 @never_cache
 @require_GET
 def chat_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    """A file of a chat: for the citizen with the chat token (?t=), or for staff."""
+    """A file of a chat: for the citizen with the chat token (?t=), or for staff who may
+    see its ticket (tickets.access)."""
     session = selectors.access_chat_for_citizen(request.GET.get("t"))
     if session is not None:
         attachment = selectors.session_attachment(session, attachment_id)
-    elif request.user.is_authenticated and request.user.is_staff:
-        from tickets.models import Attachment
-
-        attachment = Attachment.objects.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404
+    elif request.user.is_authenticated:
+        attachment = access_attachment_for_staff(request.user, attachment_id)
     else:
-        attachment = None
-    if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
     # Raster images are shown inline in the chat; anything else is only ever downloaded.
-    inline = attachment.content_type in ("image/png", "image/jpeg", "image/gif", "image/webp")
-    response = FileResponse(
-        handle,
-        as_attachment=not inline,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return attachment_response(attachment, inline=True)
 
 
 @csrf_exempt
@@ -270,6 +263,8 @@ def widget_js(request: HttpRequest) -> HttpResponse:
 @never_cache
 def console(request: HttpRequest, admin_context: dict | None = None) -> HttpResponse:
     """The operator console; everything live happens over /ws/chat/operator/."""
+    if not access.user_operates_chat(request.user):
+        raise PermissionDenied
     context = {
         **(admin_context or {}),
         "title": _("Chat console"),
@@ -283,6 +278,7 @@ def console(request: HttpRequest, admin_context: dict | None = None) -> HttpResp
     context["strings"] = {
         "connected": _("connected"),
         "reconnecting": _("reconnecting…"),
+        "forbidden": _("You may not use the chat console."),
         "accept": _("Accept"),
         "openTicket": _("Open ticket %(number)s"),
         "line2": _("Second line (escalate)"),

@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from tickets.models import Contact, Message, Queue, Ticket
@@ -12,6 +13,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"operator{n}")
     first_name = "Анна"
@@ -19,6 +21,21 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@support.example")
     is_staff = True
     password = factory.django.Password("secret-pass-123")
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        """`UserFactory(permissions=CHAT_OPERATOR)`: "app_label.codename" strings."""
+        if not create or not extracted:
+            return
+        for name in extracted:
+            app_label, codename = name.split(".", 1)
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+# Answers chats in the operator console (chat.access).
+CHAT_OPERATOR = ("chat.operate_chat",)
 
 
 class QueueFactory(factory.django.DjangoModelFactory):

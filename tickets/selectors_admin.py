@@ -1,4 +1,6 @@
-"""Reads for the operator workspace in the admin: visibility, search, SLA state, masking."""
+"""Reads for the operator workspace in the admin: search, SLA state, masking.
+
+Who sees which ticket is `tickets.access`."""
 
 import re
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tickets.access import tickets_for_staff
 from tickets.models import (
     Attachment,
     CannedResponse,
@@ -28,33 +31,6 @@ OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 # the first name or a phone to narrow it down.
 NAME_MATCH_LIMIT = 1000
 SLA_RED_HOURS = 2
-
-
-# --- Who sees what -------------------------------------------------------------------
-
-
-def user_sees_all_tickets(user) -> bool:
-    return user.is_superuser or user.has_perm("tickets.supervise")
-
-
-def user_sees_personal_data(user) -> bool:
-    return user.is_superuser or user.has_perm("tickets.view_personal_data")
-
-
-def tickets_visible_to(user, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
-    """Supervisors see every ticket; an operator sees the queues their groups work,
-    tickets handed to their department (line 2), and tickets assigned to them."""
-    queryset = Ticket.objects.all() if queryset is None else queryset
-    if user_sees_all_tickets(user):
-        return queryset
-    group_ids = list(user.groups.values_list("id", flat=True))
-    if not group_ids:
-        return queryset.filter(assignee_id=user.pk)
-    return queryset.filter(
-        Q(queue__operators_group_id__in=group_ids)
-        | Q(assigned_group_id__in=group_ids)
-        | Q(assignee_id=user.pk)
-    )
 
 
 # --- Search --------------------------------------------------------------------------
@@ -132,7 +108,7 @@ def tickets_for_call(
     *, user, query: str = "", on_date: date | None = None, limit: int = 20
 ) -> list[Ticket]:
     """The caller's tickets by number, phone, e-mail, or name + date ("lost number")."""
-    queryset = tickets_visible_to(user).select_related("queue", "requester", "assignee")
+    queryset = tickets_for_staff(user).select_related("queue", "requester", "assignee")
     if not query and on_date is None:
         return []
     if query:

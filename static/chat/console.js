@@ -38,8 +38,10 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(scheme + location.host + config.wsPath);
     ws.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       clearInterval(heartbeat);
+      // 4403: no (more) right to the console; reconnecting would only be refused again.
+      if (ev.code === 4403) { setConn("forbidden", S.forbidden); return; }
       setConn("reconnecting", S.reconnecting);
       retry = Math.min(retry + 1, 6);
       // Jittered, so that the consoles a server restart dropped together do not all

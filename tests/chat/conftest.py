@@ -8,7 +8,7 @@ from django.test import Client
 from chat import services
 from chat.models import OperatorPresence
 from helpdesk.asgi import application
-from tests.factories import UserFactory
+from tests.factories import CHAT_OPERATOR, UserFactory
 
 ORIGIN = (b"origin", b"http://testserver")
 
@@ -71,7 +71,9 @@ def _in_memory_channel_layer(settings):
 
 @pytest.fixture
 def chat_operator(db):
-    return UserFactory(username="chatop", first_name="Анна", last_name="Смирнова")
+    return UserFactory(
+        username="chatop", first_name="Анна", last_name="Смирнова", permissions=CHAT_OPERATOR
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from tests.chat.conftest import (
     session_cookie,
     start,
 )
-from tests.factories import UserFactory
+from tests.factories import CHAT_OPERATOR, UserFactory
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -202,7 +202,7 @@ async def test_a_foreign_origin_is_refused(queue):
 
 
 async def test_waiting_citizen_is_told_the_position(queue):
-    operator = await database_sync_to_async(UserFactory)(username="busy")
+    operator = await database_sync_to_async(UserFactory)(username="busy", permissions=CHAT_OPERATOR)
 
     @database_sync_to_async
     def busy_operator():
@@ -249,7 +249,9 @@ async def test_operator_accepts_a_waiting_chat_in_manual_mode(queue, chat_operat
 
 async def test_operator_cannot_write_into_a_chat_that_is_not_theirs(queue, chat_operator):
     session, _token = await _setup(queue, chat_operator)
-    other = await database_sync_to_async(UserFactory)(username="other-op")
+    other = await database_sync_to_async(UserFactory)(
+        username="other-op", permissions=CHAT_OPERATOR
+    )
     operator, _ = await _operator(other)
     await operator.send_json_to({"type": "message", "session": session.pk, "seq": 1, "text": "x"})
     error = await receive_until(operator, "error")
@@ -278,7 +280,9 @@ async def test_transfer_to_second_line_escalates_and_ends_the_chat(queue, chat_o
 
 async def test_transfer_to_another_operator_moves_the_chat(queue, chat_operator):
     session, token = await _setup(queue, chat_operator)
-    colleague = await database_sync_to_async(UserFactory)(username="colleague")
+    colleague = await database_sync_to_async(UserFactory)(
+        username="colleague", permissions=CHAT_OPERATOR
+    )
     await database_sync_to_async(online)(colleague)
     first, _ = await _operator(chat_operator)
     second, _ = await _operator(colleague)
@@ -368,7 +372,7 @@ async def test_a_chat_taken_from_the_line_leaves_the_consoles_order(queue, chat_
 
 
 async def test_a_waiting_citizen_is_told_the_new_position_when_the_line_moves(queue):
-    operator = await database_sync_to_async(UserFactory)(username="busy")
+    operator = await database_sync_to_async(UserFactory)(username="busy", permissions=CHAT_OPERATOR)
 
     @database_sync_to_async
     def two_waiting():

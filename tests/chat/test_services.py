@@ -10,7 +10,7 @@ from chat import lines, selectors, services
 from chat.models import ChatSession, OperatorPresence
 from notifications.models import Notification
 from tests.chat.conftest import online, start
-from tests.factories import ContactFactory, TicketFactory, UserFactory
+from tests.factories import CHAT_OPERATOR, ContactFactory, TicketFactory, UserFactory
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,8 @@ def test_a_closed_ticket_continues_in_a_new_linked_one(queue, chat_operator):
 def test_routing_gives_the_chat_to_the_least_loaded_operator(
     queue, django_capture_on_commit_callbacks
 ):
-    busy, free = UserFactory(username="busy"), UserFactory(username="free")
+    busy = UserFactory(username="busy", permissions=CHAT_OPERATOR)
+    free = UserFactory(username="free", permissions=CHAT_OPERATOR)
     online(busy)
     with django_capture_on_commit_callbacks(execute=True):
         first = start(queue, email="a@example.com")

@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 from chat.models import ChatSession
 from tests.chat.conftest import online
 from tests.chat.live import PORTS, daphne_processes
-from tests.factories import UserFactory
+from tests.factories import CHAT_OPERATOR, UserFactory
 from tickets.models import Message
 
 pytestmark = [
@@ -51,7 +51,7 @@ async def _next(ws, kind: str, timeout: float = 10, **match) -> dict:
 
 def test_citizen_on_one_process_and_operator_on_another_talk_both_ways(queue, servers):
     process_a, process_b = servers
-    operator = UserFactory(username="op-b", first_name="Анна")
+    operator = UserFactory(username="op-b", first_name="Анна", permissions=CHAT_OPERATOR)
     online(operator)
     cookie = _session_cookie(operator)
     queue_id = str(queue.pk)
@@ -133,7 +133,7 @@ def test_a_foreign_origin_is_refused_by_a_real_server(servers):
 
 def test_one_citizen_cannot_read_another_citizens_chat(queue, servers):
     process_a, process_b = servers
-    operator = UserFactory(username="op-c")
+    operator = UserFactory(username="op-c", permissions=CHAT_OPERATOR)
     online(operator, max_chats=5)
     queue_id = str(queue.pk)
 
@@ -182,7 +182,7 @@ def test_one_citizen_cannot_read_another_citizens_chat(queue, servers):
 def test_an_idle_socket_still_gets_lines_after_the_redis_read_timeout(queue, servers):
     """Regression: redis-py's 5 s read timeout must not kill consumers idle in BZPOPMIN."""
     process_a, process_b = servers
-    operator = UserFactory(username="op-idle")
+    operator = UserFactory(username="op-idle", permissions=CHAT_OPERATOR)
     online(operator)
     cookie = _session_cookie(operator)
     queue_id = str(queue.pk)

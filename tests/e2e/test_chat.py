@@ -11,7 +11,7 @@ from django.test import Client
 
 from chat.models import ChatSession
 from tests.chat.live import PORTS, daphne_processes
-from tests.factories import QueueFactory, UserFactory
+from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
 from tickets.models import Attachment, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -41,7 +41,9 @@ def test_citizen_and_operator_chat_in_the_browser(server, browser, artifacts_dir
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     queue = QueueFactory(name="Сайт Навигатора", slug="navigator")
     QueueFactory(name="Система бронирования", slug="booking")
-    operator = UserFactory(username="anna", first_name="Анна", last_name="Смирнова")
+    operator = UserFactory(
+        username="anna", first_name="Анна", last_name="Смирнова", permissions=CHAT_OPERATOR
+    )
 
     op_ctx = browser.new_context(viewport={"width": 1360, "height": 860}, locale="ru-RU")
     op_ctx.add_cookies([_staff_cookie(operator, server)])

@@ -2,6 +2,7 @@
 suite's autouse fixtures from here too (in-memory channel layer, ticket counter)."""
 
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import Permission
 
 from chat.models import ChatSession
 from chat.selectors import chat_token_for
@@ -18,6 +19,8 @@ from tickets.models import Message
 
 @database_sync_to_async
 def chat_with_token(queue, operator, email="maria@example.com"):
+    # An operator on the line (chat.operate_chat), so the chat waits rather than going offline.
+    operator.user_permissions.add(Permission.objects.get(codename="operate_chat"))
     online(operator)
     session = ChatSession.objects.get(pk=start(queue, email=email).pk)
     return session, chat_token_for(session)

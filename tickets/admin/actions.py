@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tickets import services
+from tickets.access import tickets_for_staff
 from tickets.admin import forms as wforms
-from tickets.selectors_admin import tickets_visible_to
 from tickets.workflow import TRANSITIONS
 
 
@@ -120,7 +120,7 @@ class TicketActionsMixin:
             request.POST if "apply" in request.POST else None, tickets=tickets
         )
         if form.is_bound and form.is_valid():
-            visible = tickets_visible_to(request.user)
+            visible = tickets_for_staff(request.user)
             if form.cleaned_data["number"]:
                 target = visible.filter(number=form.cleaned_data["number"]).first()
             else:

@@ -9,13 +9,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.downloads import file_response
 from tickets.intake.imap import mailbox_poll
 from tickets.intake.ingest import email_process
 from tickets.models import InboundEmail, Mailbox, Queue
@@ -89,11 +90,8 @@ class InboundEmailAdmin(admin.ModelAdmin):
         inbound = get_object_or_404(InboundEmail, pk=pk)
         if not inbound.raw:
             raise Http404
-        return FileResponse(
-            inbound.raw.open("rb"),
-            as_attachment=True,
-            filename=f"inbound-{inbound.pk}.eml",
-            content_type="message/rfc822",
+        return file_response(
+            inbound.raw, filename=f"inbound-{inbound.pk}.eml", content_type="message/rfc822"
         )
 
     @admin.display(description=_("ticket"), ordering="ticket__number")

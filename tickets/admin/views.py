@@ -13,22 +13,26 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import (
-    FileResponse,
-    Http404,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tickets import services
+from tickets.access import (
+    access_attachment_for_staff,
+    access_ticket_for_staff,
+    tickets_for_staff,
+    user_sees_personal_data,
+)
 from tickets.admin import forms as wforms
 from tickets.admin.presence import HEARTBEAT_SECONDS, ticket_viewer_touch
-from tickets.models import Attachment, Ticket, TicketLink
+from tickets.downloads import attachment_response
+from tickets.models import Ticket, TicketLink
 from tickets.selectors_admin import (
     canned_responses_for,
     contacts_possibly_same,
@@ -39,26 +43,23 @@ from tickets.selectors_admin import (
     ticket_sla_state,
     ticket_workspace,
     tickets_for_call,
-    tickets_visible_to,
-    user_sees_personal_data,
 )
 from tickets.services.calls import call_register
 
 logger = logging.getLogger(__name__)
 
-INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
 
 def _visible(request):
-    return tickets_visible_to(request.user)
+    return tickets_for_staff(request.user)
 
 
 def _ticket_for(request, ticket_id) -> Ticket:
-    return get_object_or_404(
-        _visible(request).select_related(
+    return access_ticket_for_staff(
+        request.user,
+        ticket_id,
+        queryset=Ticket.objects.select_related(
             "queue", "requester", "assignee", "assigned_group", "merged_into"
         ),
-        pk=ticket_id,
     )
 
 
@@ -428,22 +429,8 @@ def presence(model_admin, request, ticket_id):
 
 def attachment_download(model_admin, request, ticket_id, attachment_id):
     """Files are not public: staff download them here, after the visibility check."""
-    ticket = _ticket_for(request, ticket_id)
-    attachment = get_object_or_404(Attachment, pk=attachment_id, ticket=ticket)
-    inline = request.GET.get("inline") == "1" and attachment.content_type in INLINE_IMAGE_TYPES
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is missing.")) from exc
-    response = FileResponse(
-        handle,
-        as_attachment=not inline,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    attachment = access_attachment_for_staff(request.user, attachment_id, ticket_id=ticket_id)
+    return attachment_response(attachment, inline=request.GET.get("inline") == "1", max_age=3600)
 
 
 # --- Register call -------------------------------------------------------------------

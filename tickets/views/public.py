@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from tickets.downloads import attachment_response
 from tickets.forms import AppealForm, ReplyForm, StatusLookupForm
 from tickets.intake.web import appeal_reply, appeal_submit, status_lookup_submit
 from tickets.lookup_limits import lookup_targets_limited
@@ -212,16 +213,8 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
     if attachment is None:
         return not_found(request)
     try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError):
+        # Always a download, never rendered inline: an uploaded .html/.svg must not run here.
+        response = attachment_response(attachment)
+    except Http404:
         return not_found(request)
-    # Always a download, never rendered inline: an uploaded .html/.svg must not run here.
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return _private(response)

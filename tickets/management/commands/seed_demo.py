@@ -134,6 +134,12 @@ class Command(BaseCommand):
                     content_type__app_label__in=KB_APPS + CHAT_APPS, codename__startswith="view_"
                 )
             )
+            # Every demo group answers chats in the console.
+            perms |= set(
+                Permission.objects.filter(
+                    content_type__app_label__in=CHAT_APPS, codename="operate_chat"
+                )
+            )
             if name == "Супервизоры":
                 perms |= set(Permission.objects.filter(content_type__app_label__in=KB_APPS))
             group.permissions.add(*perms)
