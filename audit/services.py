@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -145,13 +144,18 @@ def _append_postgresql(event: AuditEvent) -> None:
 
 
 def _append_portable(event: AuditEvent) -> None:
-    """SQLite and others: the first UPDATE takes the write lock before anything is read
-    (SQLite cannot upgrade a read lock while another writer waits)."""
-    locked = AuditChainHead.objects.filter(pk=HEAD_PK).update(last_id=F("last_id"))
-    if not locked:
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
-    head = AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
-    event.prev_hash = head.hash
+    """SQLite: three statements. The first takes the write lock before anything is read
+    (SQLite cannot upgrade a read lock to a write lock while another writer waits)."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        lock = f"UPDATE {table} SET last_id = last_id WHERE id = %s RETURNING hash"  # noqa: S608
+        cursor.execute(lock, [HEAD_PK])
+        row = cursor.fetchone()
+        if row is None:
+            AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
+            cursor.execute(lock, [HEAD_PK])
+            row = cursor.fetchone()
+    event.prev_hash = row[0]
     event.hash = event_hash(event.prev_hash, _content(event))
     event.save(force_insert=True)
     AuditChainHead.objects.filter(pk=HEAD_PK).update(hash=event.hash, last_id=event.pk)

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from tickets import services
 from tickets.admin import forms as wforms
 from tickets.admin.presence import HEARTBEAT_SECONDS, ticket_viewer_touch
@@ -194,6 +195,15 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "presence_url": reverse("admin:tickets_ticket_presence", args=[ticket.pk]),
         "media": model_admin.media,
     }
+    if context["requester"]["full"]:
+        # 152-FZ: who opened whose personal data is recorded (the label names no person).
+        audit_record(
+            "personal_data.viewed",
+            request=request,
+            obj=ticket,
+            object_label=ticket.reference,
+            details={"contact": ticket.requester_id},
+        )
     return TemplateResponse(request, "admin/tickets/ticket/workspace.html", context)
 
 
