@@ -124,3 +124,36 @@ def test_prune_with_retention_zero_keeps_everything():
     _three_events()
     assert audit_prune(retention_days=0) == 0
     assert AuditEvent.objects.count() >= 3
+
+
+def test_daily_job_logs_an_error_when_the_chain_is_broken(caplog):
+    from audit.tasks import audit_verify_task
+
+    _first, second, _third = _three_events()
+    assert audit_verify_task.delay().get() is True
+    _sql(f"UPDATE {AuditEvent._meta.db_table} SET address = %s WHERE id = %s", ["x", second.pk])
+    with caplog.at_level("ERROR", logger="audit.tasks"):
+        assert audit_verify_task.delay().get() is False
+    assert any(
+        record.levelname == "ERROR" and f"event #{second.pk}" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_prune_job_uses_the_retention_setting(settings):
+    from audit.tasks import audit_prune_task
+
+    with mock.patch("audit.services.timezone.now", return_value=timezone.now() - timedelta(5)):
+        audit_record("auth.login")
+    settings.AUDIT_RETENTION_DAYS = 10
+    assert audit_prune_task.delay().get() == 0
+    settings.AUDIT_RETENTION_DAYS = 3
+    assert audit_prune_task.delay().get() == 1
+    assert audit_chain_verify().ok
+
+
+def test_both_audit_jobs_are_on_the_beat_schedule():
+    from helpdesk.celery import app
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"audit.tasks.audit_verify_task", "audit.tasks.audit_prune_task"} <= tasks
