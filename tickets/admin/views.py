@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from tickets import services
 from tickets.access import (
     access_attachment_for_staff,
@@ -195,6 +196,15 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "presence_url": reverse("admin:tickets_ticket_presence", args=[ticket.pk]),
         "media": model_admin.media,
     }
+    if context["requester"]["full"]:
+        # 152-FZ: who opened whose personal data is recorded (the label names no person).
+        audit_record(
+            "personal_data.viewed",
+            request=request,
+            obj=ticket,
+            object_label=ticket.reference,
+            details={"contact": ticket.requester_id},
+        )
     return TemplateResponse(request, "admin/tickets/ticket/workspace.html", context)
 
 

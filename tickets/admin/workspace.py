@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.services import audit_record
 from tickets.access import tickets_for_staff, user_sees_all_tickets, user_sees_personal_data
 from tickets.admin import views
 from tickets.admin.actions import TicketActionsMixin
@@ -280,6 +281,27 @@ class ContactAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("phone"))
     def phone_masked(self, obj):
         return mask_phone(obj.phone)
+
+    def changelist_view(self, request, extra_context=None):
+        if user_sees_personal_data(request.user):
+            audit_record(
+                "personal_data.viewed",
+                request=request,
+                object_ref="tickets.contact",
+                details={"list": request.GET.urlencode()},
+            )
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.method == "GET":
+            # Only those who see personal data in full get here (has_view_permission).
+            audit_record(
+                "personal_data.viewed",
+                request=request,
+                object_ref=f"tickets.contact:{object_id}",
+            )
+        return response
 
     def has_view_permission(self, request, obj=None):
         # Personal data in full is for those allowed to see it (regulation 10).

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from audit.services import audit_record
 from tickets.dashboard.exports import EXPORTS, export_csv
 from tickets.dashboard.filters import DashboardFilterForm, DashboardFilters
 from tickets.dashboard.presenters import dashboard_payload
@@ -69,6 +70,12 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
     if name not in EXPORTS:
         raise Http404
     _form, filters = _filters(request)
+    audit_record(
+        "export.csv",
+        request=request,
+        object_ref="tickets.dashboard",
+        details={"export": name, "query": request.GET.urlencode()},
+    )
     response = HttpResponse(export_csv(name, filters), content_type="text/csv; charset=utf-8")
     filename = f"dashboard-{name}-{filters.first_day:%Y%m%d}-{filters.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

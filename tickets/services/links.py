@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from tickets.events import ticket_event_publish
 from tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
 from tickets.services.creation import ticket_create
@@ -153,6 +154,14 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor=None) -> Ticket:
     )
     if target.status in (Ticket.Status.RESOLVED,):
         ticket_transition(ticket=target, to=Ticket.Status.OPEN, actor=actor)
+    # Last: it holds the audit chain's lock until this transaction commits.
+    audit_record(
+        "ticket.merged",
+        actor=actor,
+        obj=target,
+        object_label=target.reference,
+        details={"source": source.reference, "target": target.reference, "moved": moved},
+    )
     ticket_event_publish(ticket=target, event="ticket.merged")
     return target
 

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from notifications.services import notifications_anonymise
 from tickets.models import (
     Attachment,
@@ -97,6 +98,12 @@ def contact_anonymise(*, contact: Contact) -> int:
             note=_("Personal data removed after the retention period."),
         )
         for ticket in tickets
+    )
+    # Names no person: the contact by id, its tickets by number.
+    audit_record(
+        "ticket.anonymised",
+        object_ref=f"tickets.contact:{contact.pk}",
+        details={"tickets": [ticket.reference for ticket in tickets[:100]], "count": len(tickets)},
     )
     return len(tickets)
 
