@@ -60,10 +60,6 @@ class StaffMFAMiddleware:
                     query = urlencode({"next": request.get_full_path()})
                     return HttpResponseRedirect(f"{reverse('staffauth:verify')}?{query}")
                 if mfa_required_for(user):
-                    messages.warning(
-                        request,
-                        _("Set up a second factor to continue: staff pages need one."),
-                    )
                     return HttpResponseRedirect(reverse("staffauth:security"))
         return self.get_response(request)
 
