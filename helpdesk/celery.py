@@ -38,4 +38,12 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.poll_mailboxes_task",
         "schedule": 60.0,
     },
+    "audit-verify": {
+        "task": "audit.tasks.audit_verify_task",
+        "schedule": crontab(hour=4, minute=7),
+    },
+    "audit-prune": {
+        "task": "audit.tasks.audit_prune_task",
+        "schedule": crontab(hour=4, minute=37),
+    },
 }

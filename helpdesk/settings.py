@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "knowledge_base",
     "tickets",
     "chat",
+    "audit",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "staffauth.middleware.StaffSessionMiddleware",
@@ -393,6 +395,13 @@ for _proxy in TRUSTED_PROXIES:
 # Sent as the X-Healthz-Token header, it shows the health checks' details (errors,
 # timings) to a monitor that is not signed in. Empty: details for signed-in staff only.
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+
+# --- Audit log --------------------------------------------------------------------
+# Security events (sign-in, rights, personal data viewed, exports) are kept this many
+# days, then pruned by the daily job without breaking the hash chain; 0 keeps all.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=1095)
+# The audit app takes a request's client address from this callable (trusted proxies).
+AUDIT_CLIENT_ADDRESS = "helpdesk.client_address.client_address_from_request"
 
 # --- Security (production) --------------------------------------------------------
 if not DEBUG:
