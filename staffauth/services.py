@@ -11,6 +11,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.services import audit_record
 from staffauth.models import SessionGeneration
 
 RECOVERY_CODE_COUNT = 10
@@ -44,6 +45,7 @@ def totp_device_confirm(*, user: AbstractBaseUser, device_id: int, token: str) -
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    audit_record("mfa.enrolled", actor=user, obj=user, details={"factor": "totp"})
     has_codes = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
     return [] if has_codes else recovery_codes_regenerate(user=user)
 
@@ -57,6 +59,7 @@ def recovery_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record("mfa.recovery_codes_issued", actor=user, obj=user, details={"count": len(codes)})
     return codes
 
 
@@ -89,6 +92,7 @@ def factor_remove(*, user: AbstractBaseUser, device_id: int, token: str) -> bool
     device.delete()
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         StaticDevice.objects.filter(user=user).delete()
+    audit_record("mfa.removed", actor=user, obj=user, details={"factor": "totp"})
     return True
 
 
@@ -96,14 +100,22 @@ def factor_remove(*, user: AbstractBaseUser, device_id: int, token: str) -> bool
 def factors_reset(
     *, user: AbstractBaseUser, actor: AbstractBaseUser | None, request: HttpRequest | None
 ) -> int:
-    """Delete all of a user's factors and end their sessions (a superuser's action).
+    """Delete all of a user's factors and end their sessions (a superuser's action;
+    `actor` is None from the `mfa_reset` command).
 
     The user enrols again at the next sign-in. Returns how many devices were removed.
     """
     devices = list(devices_for_user(user, confirmed=None))
     for device in devices:
         device.delete()
-    sessions_revoke(user=user)
+    _generation_raise(user)
+    audit_record(
+        "mfa.reset",
+        actor=actor,
+        request=request,
+        obj=user,
+        details={"devices": len(devices), "sessions_revoked": True},
+    )
     return len(devices)
 
 
@@ -114,6 +126,12 @@ def sessions_revoke(*, user: AbstractBaseUser) -> int:
     StaffSessionMiddleware signs out a session whose stored generation is older; the
     caller writes the returned value into a session it wants to keep.
     """
+    value = _generation_raise(user)
+    audit_record("auth.sessions_revoked", actor=user, obj=user)
+    return value
+
+
+def _generation_raise(user: AbstractBaseUser) -> int:
     generation, created = SessionGeneration.objects.get_or_create(user=user, defaults={"value": 1})
     if not created:
         SessionGeneration.objects.filter(pk=generation.pk).update(value=F("value") + 1)
