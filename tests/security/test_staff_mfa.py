@@ -1,6 +1,7 @@
 """Staff need a second factor: enrolment with TOTP, the code step of the admin sign-in,
 single-use recovery codes, and a superuser's reset of a colleague's factors."""
 
+import io
 import re
 import time
 from base64 import b32encode
@@ -63,7 +64,9 @@ def test_staff_without_a_factor_cannot_open_staff_pages(client, mfa_on, supervis
 def test_without_enforcement_staff_sign_in_with_a_password(client, settings, operator):
     settings.STAFF_MFA_REQUIRED = False
     assert _password_step(client).status_code == 302
-    assert client.get("/admin/").status_code == 200
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert 'href="/account/security/"' in index.content.decode()
 
 
 def test_group_enforcement_leaves_other_staff_alone_but_not_superusers(
@@ -225,3 +228,24 @@ def test_security_page_in_russian(client, operator, translations):
     client.force_login(operator)
     page = client.get("/account/security/totp/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Отсканируйте QR-код" in page
+
+
+def test_seed_demo_says_how_to_enrol(settings):
+    settings.STAFF_MFA_REQUIRED = True
+    out = io.StringIO()
+    call_command("seed_demo", tickets=5, seed=1, stdout=out)
+    assert "/account/security/" in out.getvalue()
+    assert "staff pages need it" in out.getvalue()
+
+
+def test_createsuperuser_then_password_sign_in_leads_to_enrolment(client, mfa_on):
+    call_command("createsuperuser", username="root", email="root@example.org", interactive=False)
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.get(username="root")
+    root.set_password(PASSWORD)
+    root.save()
+    response = _password_step(client, username="root")
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/")["Location"] == "/account/security/"
+    assert client.get("/account/security/").status_code == 200
