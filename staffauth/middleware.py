@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from staffauth.selectors import mfa_required_for, user_has_factor
-from staffauth.sessions import session_expiry_reason
+from staffauth.selectors import mfa_required_for
+from staffauth.sessions import session_expiry_reason, session_has_factor
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -25,8 +25,8 @@ def _is_staff(request: HttpRequest) -> bool:
 
 
 class StaffSessionMiddleware:
-    """Signs staff out after STAFF_SESSION_IDLE_MINUTES idle, STAFF_SESSION_MAX_HOURS in
-    all, or when the user signed out everywhere (or had their factors reset)."""
+    """Signs staff out after STAFF_SESSION_IDLE_MINUTES idle or STAFF_SESSION_MAX_HOURS in
+    all. ("Sign out everywhere" and resets delete sessions from the store instead.)"""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -56,7 +56,7 @@ class StaffMFAMiddleware:
         if _is_staff(request) and not _is_open_path(request.path):
             user = request.user
             if not user.is_verified():
-                if user_has_factor(user):
+                if session_has_factor(request, user):
                     query = urlencode({"next": request.get_full_path()})
                     return HttpResponseRedirect(f"{reverse('staffauth:verify')}?{query}")
                 if mfa_required_for(user):

@@ -1,26 +1,29 @@
-"""Per-user state of staff sign-in that must be shared by all of a user's sessions."""
+"""The sessions each staff user has open, so that they can all be ended at once."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class SessionGeneration(models.Model):
-    """A counter stored in each session at sign-in; raising it ends every older session.
+class StaffSession(models.Model):
+    """One open session of a staff user, by session key.
 
-    "Sign out everywhere" cannot find a user's sessions in the session store (they are
-    keyed by session key, not user), so each session carries the generation it was
-    opened under and StaffSessionMiddleware ends it when the user's generation moved on.
+    Django's session store is keyed by session key, not by user: "sign out everywhere"
+    and a factor reset find the user's sessions here and delete them from the store.
+    Rows are written at sign-in (and when a password change re-keys the session), never
+    per request.
     """
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_generation"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_sessions"
     )
-    value = models.PositiveIntegerField(_("generation"), default=0)
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("session generation")
-        verbose_name_plural = _("session generations")
+        verbose_name = _("staff session")
+        verbose_name_plural = _("staff sessions")
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.value}"
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

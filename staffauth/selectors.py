@@ -2,12 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from staffauth.models import SessionGeneration
 
 
 def mfa_required_for(user: AbstractBaseUser) -> bool:
@@ -34,14 +31,6 @@ def user_has_factor(user: AbstractBaseUser) -> bool:
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
-def user_has_any_device(user: AbstractBaseUser) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
-
-
 def recovery_codes_left(user: AbstractBaseUser) -> int:
     device = StaticDevice.objects.devices_for_user(user, confirmed=True).first()
     return device.token_set.count() if device else 0
-
-
-def session_generation(user: AbstractBaseUser) -> int:
-    return SessionGeneration.objects.filter(user=user).values_list("value", flat=True).first() or 0

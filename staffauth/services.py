@@ -1,10 +1,11 @@
 """Writes: enrol and remove second factors, reset a colleague's, end a user's sessions."""
 
 import re
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django_otp import devices_for_user
 from django_otp.models import Device
@@ -12,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import audit_record
-from staffauth.models import SessionGeneration
+from staffauth.models import StaffSession
 
 RECOVERY_CODE_COUNT = 10
 TOTP_NAME = "TOTP"
@@ -31,10 +32,14 @@ def totp_device_start(*, user: AbstractBaseUser) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_device_confirm(*, user: AbstractBaseUser, device_id: int, token: str) -> list[str] | None:
+def totp_device_confirm(
+    *, user: AbstractBaseUser, device_id: int, token: str, keep_session_key: str | None
+) -> list[str] | None:
     """Confirm the device on screen with a code from the app; None when the code is wrong.
 
     Returns the new recovery codes (shown once) when the user had none yet, else [].
+    The user's other sessions end: one opened with the password alone before this
+    would otherwise never be asked for the new factor.
     """
     device = (
         TOTPDevice.objects.select_for_update()
@@ -45,7 +50,10 @@ def totp_device_confirm(*, user: AbstractBaseUser, device_id: int, token: str) -
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit_record("mfa.enrolled", actor=user, obj=user, details={"factor": "totp"})
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record(
+        "mfa.enrolled", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
+    )
     has_codes = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
     return [] if has_codes else recovery_codes_regenerate(user=user)
 
@@ -80,11 +88,14 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device | None
 
 
 @transaction.atomic
-def factor_remove(*, user: AbstractBaseUser, device_id: int, token: str) -> bool:
+def factor_remove(
+    *, user: AbstractBaseUser, device_id: int, token: str, keep_session_key: str | None
+) -> bool:
     """Remove one of the user's TOTP devices; a current code (or recovery code) is needed.
 
     With the last TOTP device gone the recovery codes go too: they are a fallback for
-    a factor, not a factor.
+    a factor, not a factor. The user's other sessions end (they were verified by a
+    factor that may be the one removed).
     """
     device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).first()
     if device is None or second_factor_verify(user=user, token=token) is None:
@@ -92,7 +103,10 @@ def factor_remove(*, user: AbstractBaseUser, device_id: int, token: str) -> bool
     device.delete()
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         StaticDevice.objects.filter(user=user).delete()
-    audit_record("mfa.removed", actor=user, obj=user, details={"factor": "totp"})
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record(
+        "mfa.removed", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
+    )
     return True
 
 
@@ -108,35 +122,33 @@ def factors_reset(
     devices = list(devices_for_user(user, confirmed=None))
     for device in devices:
         device.delete()
-    _generation_raise(user)
+    ended = _sessions_end(user=user, keep_session_key=None)
     audit_record(
         "mfa.reset",
         actor=actor,
         request=request,
         obj=user,
-        details={"devices": len(devices), "sessions_revoked": True},
+        details={"devices": len(devices), "sessions_ended": ended},
     )
     return len(devices)
 
 
 @transaction.atomic
-def sessions_revoke(*, user: AbstractBaseUser) -> int:
-    """End every session of the user opened so far; returns the new generation.
-
-    StaffSessionMiddleware signs out a session whose stored generation is older; the
-    caller writes the returned value into a session it wants to keep.
-    """
-    value = _generation_raise(user)
-    audit_record("auth.sessions_revoked", actor=user, obj=user)
-    return value
+def sessions_revoke(*, user: AbstractBaseUser, keep_session_key: str | None) -> int:
+    """Sign out everywhere else: end every session of the user except the one kept."""
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record("auth.sessions_revoked", actor=user, obj=user, details={"sessions": ended})
+    return ended
 
 
-def _generation_raise(user: AbstractBaseUser) -> int:
-    generation, created = SessionGeneration.objects.get_or_create(user=user, defaults={"value": 1})
-    if not created:
-        SessionGeneration.objects.filter(pk=generation.pk).update(value=F("value") + 1)
-        generation.refresh_from_db(fields=["value"])
-    return generation.value
+def _sessions_end(*, user: AbstractBaseUser, keep_session_key: str | None) -> int:
+    rows = StaffSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
+    keys = list(rows.values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
+    rows.delete()
+    return len(keys)
 
 
 def _normalise(token: str) -> str:

@@ -26,7 +26,7 @@ from staffauth.forms import CodeForm
 from staffauth.lockout import lockout_response
 from staffauth.selectors import user_has_factor
 from staffauth.services import second_factor_verify
-from staffauth.sessions import session_start
+from staffauth.sessions import HAS_FACTOR
 
 PENDING = "staffauth_pending"
 # The code must follow the password within this time.
@@ -72,7 +72,6 @@ class PasswordStepView(LoginView):
             }
             return HttpResponseRedirect(reverse("staffauth:verify"))
         auth_login(self.request, user)
-        session_start(self.request, user)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -81,6 +80,10 @@ def verify_step(request: HttpRequest) -> HttpResponse:
     session that has not proved a factor yet)."""
     user, pending = _user_to_verify(request)
     if user is None:
+        if request.user.is_authenticated:
+            # Signed in, and no factor (any more): nothing to verify.
+            request.session[HAS_FACTOR] = False
+            return HttpResponseRedirect(_next_url(request, None))
         return redirect("admin:login")
     credentials = {"username": user.get_username()}
     form = CodeForm(request.POST or None)
@@ -94,7 +97,6 @@ def verify_step(request: HttpRequest) -> HttpResponse:
                 request.session.pop(PENDING, None)
                 user.backend = pending["backend"]
                 auth_login(request, user)
-                session_start(request, user)
             otp_login(request, device)
             return HttpResponseRedirect(next_url)
         # Counted with the password failures: guessing codes runs into the same lockout.

@@ -25,7 +25,7 @@ from staffauth.services import (
     totp_device_confirm,
     totp_device_start,
 )
-from staffauth.sessions import GENERATION
+from staffauth.sessions import HAS_FACTOR
 
 ENROLLING = "staffauth_enrolling_device"
 
@@ -79,9 +79,15 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         request.session[ENROLLING] = device.pk
     form = ConfirmTotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = totp_device_confirm(user=user, device_id=device.pk, token=form.cleaned_data["code"])
+        codes = totp_device_confirm(
+            user=user,
+            device_id=device.pk,
+            token=form.cleaned_data["code"],
+            keep_session_key=request.session.session_key,
+        )
         if codes is not None:
             request.session.pop(ENROLLING, None)
+            request.session[HAS_FACTOR] = True
             device.refresh_from_db()
             otp_login(request, device)
             messages.success(request, _("The authenticator app is set up."))
@@ -127,7 +133,9 @@ def factor_remove_view(request: HttpRequest) -> HttpResponse:
         user=request.user,
         device_id=form.cleaned_data["device"],
         token=form.cleaned_data["code"],
+        keep_session_key=request.session.session_key,
     ):
+        request.session[HAS_FACTOR] = bool(user_factors(request.user))
         messages.success(request, _("The authenticator app was removed."))
     else:
         messages.error(request, _("The code is wrong: nothing was removed."))
@@ -137,6 +145,6 @@ def factor_remove_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @security_view
 def sessions_revoke_view(request: HttpRequest) -> HttpResponse:
-    request.session[GENERATION] = sessions_revoke(user=request.user)
+    sessions_revoke(user=request.user, keep_session_key=request.session.session_key)
     messages.success(request, _("You were signed out on all other devices and browsers."))
     return redirect("staffauth:security")

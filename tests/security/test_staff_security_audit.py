@@ -52,7 +52,7 @@ def test_a_reset_by_a_superuser_is_recorded_with_the_superuser_as_actor(
     assert reset.actor_id == supervisor.pk
     assert reset.object_ref == f"auth.user:{operator.pk}"
     assert reset.address == "10.1.2.3"
-    assert reset.details == {"devices": 1, "sessions_revoked": True}
+    assert reset.details == {"devices": 1, "sessions_ended": 0}
 
 
 def test_the_mfa_reset_command_is_recorded_without_an_actor(operator):

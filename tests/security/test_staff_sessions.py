@@ -1,6 +1,9 @@
 """Staff sessions end after STAFF_SESSION_IDLE_MINUTES idle and STAFF_SESSION_MAX_HOURS
 in all, on "sign out everywhere", and (other sessions) on a password change."""
 
+import re
+
+import pyotp
 import pytest
 
 from staffauth.sessions import LAST_SEEN, SIGNED_IN_AT
@@ -95,3 +98,30 @@ def test_a_password_change_ends_the_other_sessions(client, operator):
     # ...and the session hash of every other one no longer matches.
     assert other.get("/admin/")["Location"].startswith("/admin/login/")
     assert not _signed_in(other)
+
+
+def test_enrolling_a_factor_ends_the_other_sessions(client, operator):
+    other = type(client)()
+    _sign_in(client)
+    _sign_in(other)  # e.g. someone who knew the password
+    page = client.get("/account/security/totp/").content.decode()
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    client.post("/account/security/totp/", {"code": pyotp.TOTP(secret).now()})
+    assert client.get("/admin/").status_code == 200
+    assert not _signed_in(other)
+
+
+def _queries(client, django_assert_max_num_queries, path="/kb/") -> int:
+    client.get(path)  # warm up: caches, last-seen stamp
+    with django_assert_max_num_queries(1000) as captured:
+        client.get(path)
+    return len(captured)
+
+
+def test_staff_checks_add_no_query_to_a_request(
+    client, settings, operator, django_assert_max_num_queries
+):
+    _sign_in(client)
+    with_checks = _queries(client, django_assert_max_num_queries)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("staffauth.")]
+    assert _queries(client, django_assert_max_num_queries) == with_checks
