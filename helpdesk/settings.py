@@ -8,6 +8,7 @@ Redis. ``DEBUG=false`` is production mode: ``SECRET_KEY`` must then be set.
 import ipaddress
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,11 @@ INSTALLED_APPS = [
     "tickets",
     "chat",
     "audit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "staffauth",
 ]
 
 MIDDLEWARE = [
@@ -65,8 +71,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.context.AuditRequestMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "staffauth.middleware.StaffSessionMiddleware",
+    "staffauth.middleware.StaffMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for a locked-out account or address into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -321,6 +332,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# AxesStandaloneBackend first: it refuses a locked-out account or address before any
+# password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Staff sign-in: second factor, lockout, sessions (staffauth/) -----------------
+# Every staff user must have a second factor (TOTP app or security key) before any admin
+# page. Off: a factor is optional, but once enrolled it is always asked for.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+# When set, STAFF_MFA_REQUIRED applies only to members of these groups, superusers and
+# supervisors (`tickets.supervise`); other staff may enrol. Empty: every staff user.
+STAFF_MFA_GROUPS = env.list("STAFF_MFA_GROUPS", default=[])
+# Staff are signed out after this many idle minutes, and this many hours after signing
+# in whatever they do. Citizens' sessions are not affected.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one account, or from one
+# address (separate counters), further attempts are refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "staffauth.lockout.axes_client_address"
+AXES_LOCKOUT_CALLABLE = "staffauth.lockout.lockout_response"
+AXES_VERBOSE = False
+# Sign-ins are recorded by the audit log; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- I18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:appeal", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin: its login address becomes password + second factor.
+    path("", include("staffauth.urls")),
     path("admin/", admin.site.urls),
     # Anymail's addresses, but only the configured ESP's inbound webhook, and only with
     # a webhook secret; the rest is a 404 (see tickets/intake/webhooks.py).

@@ -107,6 +107,15 @@ class Command(BaseCommand):
         for username, first, last, group, superuser in STAFF:
             role = "superuser" if superuser else group
             self.stdout.write(f"  {username:<11} {first} {last} — {role}")
+        self.stdout.write(
+            'Second factor: sign in at /admin/, open /account/security/ ("Sign-in security") '
+            "and add an authenticator app"
+            + (
+                "; staff pages need it (STAFF_MFA_REQUIRED)."
+                if settings.STAFF_MFA_REQUIRED
+                else " (optional while STAFF_MFA_REQUIRED=false)."
+            )
+        )
 
     # --- Reference data ------------------------------------------------------------
 

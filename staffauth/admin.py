@@ -1,0 +1,54 @@
+"""Superusers' tools on the user list: reset a colleague's second factors, unlock sign-in.
+
+The user admin registered before this app (Django's, or a project one) is extended,
+not replaced. Locked addresses are in axes' own "Access attempts" list.
+"""
+
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from staffauth.services import factors_reset
+
+User = get_user_model()
+_BaseUserAdmin = type(admin.site._registry[User])
+
+
+class StaffAuthUserAdmin(_BaseUserAdmin):
+    actions = [*(_BaseUserAdmin.actions or []), "reset_second_factors", "unlock_sign_in"]
+
+    def has_security_reset_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Reset second factors"), permissions=["security_reset"])
+    def reset_second_factors(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for user in queryset:
+            factors_reset(user=user, actor=request.user, request=request)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factors reset for %(count)d user: they enrol again at the next sign-in.",
+                "Second factors reset for %(count)d users: they enrol again at the next sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unlock sign-in"), permissions=["security_reset"])
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet) -> None:
+        attempts = sum(axes_reset(username=user.get_username()) for user in queryset)
+        self.message_user(
+            request,
+            _("Sign-in unlocked; %(count)d failed attempts cleared.") % {"count": attempts},
+            messages.SUCCESS,
+        )
+
+
+admin.site.unregister(User)
+admin.site.register(User, StaffAuthUserAdmin)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffauthConfig(AppConfig):
+    name = "staffauth"
+    verbose_name = _("Staff sign-in")
+
+    def ready(self) -> None:
+        from staffauth import receivers
+
+        receivers.connect()

@@ -1,0 +1,28 @@
+"""django-axes glue: the client address it counts by, and the page a locked-out sign-in gets."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from helpdesk.client_address import address_key, client_address_from_request
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    """The trusted-proxy client address (an IPv6 client by its /64), as every limit counts.
+
+    Axes' own default reads X-Forwarded-For through django-ipware, which a client
+    can forge to get a fresh address per attempt.
+    """
+    return address_key(client_address_from_request(request))
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "staffauth/lockout.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )

@@ -1,0 +1,155 @@
+"""Writes: enrol and remove second factors, reset a colleague's, end a user's sessions."""
+
+import re
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import devices_for_user
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.services import audit_record
+from staffauth.models import StaffSession
+
+RECOVERY_CODE_COUNT = 10
+TOTP_NAME = "TOTP"
+RECOVERY_NAME = "Recovery codes"
+_TOTP_TOKEN = re.compile(r"^\d{6}$")
+
+
+@transaction.atomic
+def totp_device_start(*, user: AbstractBaseUser) -> TOTPDevice:
+    """A fresh unconfirmed TOTP device whose secret the enrolment page shows as a QR code.
+
+    An earlier unconfirmed one is dropped: only the secret on screen can be confirmed.
+    """
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(
+    *, user: AbstractBaseUser, device_id: int, token: str, keep_session_key: str | None
+) -> list[str] | None:
+    """Confirm the device on screen with a code from the app; None when the code is wrong.
+
+    Returns the new recovery codes (shown once) when the user had none yet, else [].
+    The user's other sessions end: one opened with the password alone before this
+    would otherwise never be asked for the new factor.
+    """
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device_id, user=user, confirmed=False)
+        .first()
+    )
+    if device is None or not device.verify_token(_normalise(token)):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record(
+        "mfa.enrolled", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
+    )
+    has_codes = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+    return [] if has_codes else recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
+    """Ten new single-use recovery codes; the old ones stop working."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record("mfa.recovery_codes_issued", actor=user, obj=user, details={"count": len(codes)})
+    return codes
+
+
+def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device | None:
+    """The device that accepts `token` (a 6-digit TOTP code or a recovery code), or None.
+
+    A code is tried only against devices of its kind, so a recovery code does not count
+    as a failed TOTP attempt (django-otp throttles each device after failures). A
+    recovery code is deleted when used.
+    """
+    token = _normalise(token)
+    model = TOTPDevice if _TOTP_TOKEN.match(token) else StaticDevice
+    with transaction.atomic():
+        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+            if device.verify_token(token):
+                return device
+    return None
+
+
+@transaction.atomic
+def factor_remove(
+    *, user: AbstractBaseUser, device_id: int, token: str, keep_session_key: str | None
+) -> bool:
+    """Remove one of the user's TOTP devices; a current code (or recovery code) is needed.
+
+    With the last TOTP device gone the recovery codes go too: they are a fallback for
+    a factor, not a factor. The user's other sessions end (they were verified by a
+    factor that may be the one removed).
+    """
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).first()
+    if device is None or second_factor_verify(user=user, token=token) is None:
+        return False
+    device.delete()
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        StaticDevice.objects.filter(user=user).delete()
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record(
+        "mfa.removed", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
+    )
+    return True
+
+
+@transaction.atomic
+def factors_reset(
+    *, user: AbstractBaseUser, actor: AbstractBaseUser | None, request: HttpRequest | None
+) -> int:
+    """Delete all of a user's factors and end their sessions (a superuser's action;
+    `actor` is None from the `mfa_reset` command).
+
+    The user enrols again at the next sign-in. Returns how many devices were removed.
+    """
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    ended = _sessions_end(user=user, keep_session_key=None)
+    audit_record(
+        "mfa.reset",
+        actor=actor,
+        request=request,
+        obj=user,
+        details={"devices": len(devices), "sessions_ended": ended},
+    )
+    return len(devices)
+
+
+@transaction.atomic
+def sessions_revoke(*, user: AbstractBaseUser, keep_session_key: str | None) -> int:
+    """Sign out everywhere else: end every session of the user except the one kept."""
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record("auth.sessions_revoked", actor=user, obj=user, details={"sessions": ended})
+    return ended
+
+
+def _sessions_end(*, user: AbstractBaseUser, keep_session_key: str | None) -> int:
+    rows = StaffSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
+    keys = list(rows.values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
+    rows.delete()
+    return len(keys)
+
+
+def _normalise(token: str) -> str:
+    return "".join(token.split()).lower()
