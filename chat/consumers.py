@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from chat import access, limits, lines, selectors, services
 from chat.models import ChatSession
+from staffauth.sessions import session_may_work
 from tickets.events import ticket_group_name
 
 logger = logging.getLogger(__name__)
@@ -390,6 +391,8 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         if user is not None and user.is_authenticated:
             user = await in_thread(access.operator_fresh)(user.pk)
             rights = await in_thread(access.console_rights)(user) if user else None
+        if rights is not None and not await in_thread(self.session_may_work)(user):
+            rights = None
         if rights is None:
             await self.close(code=4403)
             return
@@ -434,10 +437,19 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
             "operators": selectors.operators_for_transfer(exclude_user=self.user),
         }
 
+    def session_may_work(self, user) -> bool:
+        """The staff session behind this socket still passes the sign-in checks (second
+        factor, lifetime, not signed out everywhere): pages check them per request in
+        staffauth's middleware, which a websocket never passes through."""
+        session = self.scope.get("session")
+        return session is not None and session_may_work(session, user)
+
     async def recheck_rights(self) -> bool:
         """Read the operator's rights again; close the console (4403) when they are gone."""
         user = await in_thread(access.operator_fresh)(self.user.pk)
         rights = await in_thread(access.console_rights)(user) if user else None
+        if rights is not None and not await in_thread(self.session_may_work)(user):
+            rights = None
         if rights is None:
             await self.send_error("forbidden", _("You may not use the chat console any more."))
             await self.close(code=4403)

@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from staffauth.models import StaffSession
-from staffauth.selectors import user_has_factor
+from staffauth.selectors import mfa_required_for, user_has_factor
 
 SIGNED_IN_AT = "staffauth_signed_in_at"
 LAST_SEEN = "staffauth_last_seen"
@@ -80,3 +83,28 @@ def session_has_factor(request: HttpRequest, user: AbstractBaseUser) -> bool:
     if HAS_FACTOR not in request.session:
         request.session[HAS_FACTOR] = user_has_factor(user)
     return request.session[HAS_FACTOR]
+
+
+def session_may_work(session: SessionBase, user: AbstractBaseUser) -> bool:
+    """What StaffMFAMiddleware and StaffSessionMiddleware demand of a page, for a staff
+    session used outside the request cycle (the chat console's websocket).
+
+    False when the session is gone from the store ("sign out everywhere", a reset), has
+    outlived STAFF_SESSION_MAX_HOURS, or lacks the second factor the user has or must
+    have. Idle time is left to the pages: a console busy with chats is not idle.
+    """
+    if session.session_key is None or not session.exists(session.session_key):
+        return False
+    signed_in_at = session.get(SIGNED_IN_AT)
+    if signed_in_at is not None and (
+        int(time.time()) - signed_in_at > settings.STAFF_SESSION_MAX_HOURS * 3600
+    ):
+        return False
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    if persistent_id:
+        device = Device.from_persistent_id(persistent_id)
+        if device is not None and device.user_id == user.pk and device.confirmed:
+            return True
+    if user_has_factor(user):
+        return False
+    return not mfa_required_for(user)
