@@ -68,6 +68,25 @@ def test_the_address_is_locked_for_any_account(client, operator):
     assert _sign_in(client, colleague.username, PASSWORD, address="10.0.0.1").status_code == 429
 
 
+def test_an_ipv6_client_is_locked_by_its_64_network(client, operator):
+    """Axes keeps the address in an IP column (`inet` on PostgreSQL): the /64 key must be
+    an address there, and hopping inside one's own /64 gives no fresh address."""
+    colleague = UserFactory(username="colleague")
+    for host in range(1, 6):
+        _fail(client, "operator", 1, address=f"2001:db8:1:2::{host}")
+    response = _sign_in(client, colleague.username, PASSWORD, address="2001:db8:1:2::99")
+    assert response.status_code == 429
+    assert (
+        _sign_in(client, colleague.username, PASSWORD, address="2001:db8:1:3::1").status_code == 302
+    )
+
+
+def test_a_sign_in_without_a_client_address_still_works(client, operator):
+    """Test clients and some socket setups have no REMOTE_ADDR: no crash on PostgreSQL."""
+    client.force_login(operator)
+    assert _signed_in(client)
+
+
 def test_failures_on_one_account_do_not_lock_another_account_elsewhere(client, operator):
     colleague = UserFactory(username="colleague")
     _fail(client, "operator", 6, address="10.0.0.1")
