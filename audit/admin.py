@@ -10,23 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from audit.actions import ACTION_LABELS, action_label
-from audit.chain import canonical_json
+from audit.chain import HASHED_FIELDS, canonical_json
 from audit.models import AuditEvent
 from audit.services import audit_record
 from helpdesk.csv_export import csv_writer
 
-CSV_COLUMNS = (
-    "id",
-    "created_at",
-    "actor_id",
-    "actor_label",
-    "address",
-    "action",
-    "object_ref",
-    "object_label",
-    "details",
-    "hash",
-)
+# The row as hashed, between its id and its hash: an export can be checked against the chain.
+CSV_COLUMNS = ("id", *HASHED_FIELDS, "hash")
 
 
 class _Echo:

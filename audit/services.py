@@ -118,17 +118,23 @@ def _postgresql_sql() -> tuple[str, str]:
     return lock, insert
 
 
+def _locked_head(cursor, lock: str) -> tuple:
+    """Run the head-locking statement `lock`, creating the head row on first use."""
+    cursor.execute(lock, [HEAD_PK])
+    row = cursor.fetchone()
+    if row is None:
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
+        cursor.execute(lock, [HEAD_PK])
+        row = cursor.fetchone()
+    return row
+
+
 def _append_postgresql(event: AuditEvent) -> None:
     """Two round trips: lock the head and read its hash; insert + move the head."""
     lock, insert = _postgresql_sql()
     with connection.cursor() as cursor:
         # FOR UPDATE waits for the writer before us and then reads its committed hash.
-        cursor.execute(lock, [HEAD_PK])
-        row = cursor.fetchone()
-        if row is None:
-            AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
-            cursor.execute(lock, [HEAD_PK])
-            row = cursor.fetchone()
+        row = _locked_head(cursor, lock)
         event.prev_hash = row[0]
         event.hash = event_hash(event.prev_hash, _content(event))
         values = [
@@ -149,12 +155,7 @@ def _append_portable(event: AuditEvent) -> None:
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     with connection.cursor() as cursor:
         lock = f"UPDATE {table} SET last_id = last_id WHERE id = %s RETURNING hash"  # noqa: S608
-        cursor.execute(lock, [HEAD_PK])
-        row = cursor.fetchone()
-        if row is None:
-            AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
-            cursor.execute(lock, [HEAD_PK])
-            row = cursor.fetchone()
+        row = _locked_head(cursor, lock)
     event.prev_hash = row[0]
     event.hash = event_hash(event.prev_hash, _content(event))
     event.save(force_insert=True)
