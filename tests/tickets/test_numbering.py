@@ -9,6 +9,7 @@ from tickets.models import Ticket
 from tickets.numbering import (
     format_ticket_number,
     parse_ticket_number,
+    subject_ticket_numbers,
     ticket_number_next,
     ticket_numbers_reserve,
 )
@@ -29,13 +30,56 @@ from tickets.services import ticket_create
         ("№ 42", 42),
         ("SP-10000", 10000),
         ("SP–0042", 42),
+        ("SP—0042", 42),
+        ("SP−0042", 42),
+        ("sp-0042.", 42),
+        ("«SP-0042»", 42),
     ],
 )
 def test_parse_ticket_number_accepts_what_people_type(typed, number):
     assert parse_ticket_number(typed) == number
 
 
-@pytest.mark.parametrize("typed", ["AB-42", "XSP-42", "", None, "SP-", "сорок два", "SP-0", "4 2"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "СП-2001",  # Cyrillic, as the number is said aloud
+        "сп 2001",
+        "Сп2001",
+        "SР-2001",  # Cyrillic Р among Latin letters
+        "СР-2001",  # both Cyrillic, looking like Latin
+        "ЫЗ-2001",  # keys S and P with the Russian layout on
+        "ыз2001",
+        "ＳＰ－２００１",  # full-width, as some phone keyboards give
+        "ｓｐ２００１",
+        "SP\u00a02001",  # no-break space
+        "СП\u200b-2001",  # zero-width space pasted along
+        "№ 2001",
+        "SP_2001",
+    ],
+)
+def test_parse_ticket_number_reads_cyrillic_look_alikes_layouts_and_full_width(typed):
+    assert parse_ticket_number(typed) == 2001
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "AB-42",
+        "XSP-42",
+        "",
+        None,
+        "SP-",
+        "сорок два",
+        "SP-0",
+        "4 2",
+        "СПБ-42",  # one letter too many
+        "ЦП-42",  # not a spelling of S
+        "S-42",  # one letter short
+        "SP-42-43",
+        "SP-４２x",
+    ],
+)
 def test_parse_ticket_number_rejects_foreign_prefixes_and_garbage(typed):
     assert parse_ticket_number(typed) is None
 
@@ -60,6 +104,45 @@ def test_format_and_parse_follow_the_configured_prefix(settings):
     assert format_ticket_number(7) == "HD-0007"
     assert parse_ticket_number("hd7") == 7
     assert parse_ticket_number("SP-0007") is None
+
+
+@pytest.mark.parametrize("typed", ["HD-7", "НД-7", "ХД-7", "РВ-7", "ＨＤ７"])
+def test_look_alike_spellings_are_derived_from_the_configured_prefix(settings, typed):
+    # Н looks like H, Х and Д are how H and D are said, Р and В sit on the H and D keys.
+    settings.TICKET_PREFIX = "HD"
+
+    assert parse_ticket_number(typed) == 7
+
+
+def test_a_cyrillic_prefix_accepts_its_latin_look_alikes_and_keys(settings):
+    settings.TICKET_PREFIX = "ОБ"
+
+    assert parse_ticket_number("ОБ-7") == 7
+    assert parse_ticket_number("ob-7") == 7  # О looks like O, Б is said B
+    assert parse_ticket_number("J,-7") is None  # punctuation is never a letter
+    assert parse_ticket_number("SP-7") is None
+
+
+@pytest.mark.parametrize(
+    ("subject", "numbers"),
+    [
+        ("Re: [SP-0042] Вход в личный кабинет", [42]),
+        ("Re:[SP-0042]Вход", [42]),
+        ("Re: Re: [SP-0042] [sp-0042]", [42]),
+        ("Ответ: [СП-0042] Вход", [42]),
+        ("Fwd: (ЫЗ-0042)", [42]),
+        ("По обращению СП-2001 и [SP-0042]", [42, 2001]),
+        ("Обращение sp 2001", [2001]),
+        ("Windows XP SP2 не запускается", []),
+        ("[42] Дом 42, квартира 2001", []),
+        ("Договор ASP-1234", []),
+        ("[AB-0042] чужая система", []),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_subject_ticket_numbers_finds_tags_and_spelt_numbers(subject, numbers):
+    assert subject_ticket_numbers(subject) == numbers
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from notifications.services import message_id_verify
 from tickets.models import InboundEmail, Message, Ticket
-from tickets.numbering import subject_tag_pattern
+from tickets.numbering import parse_ticket_number, subject_ticket_numbers
 from tickets.services import ticket_resolve_merged
 
 
@@ -44,9 +44,10 @@ def _reference_of_our_message_id(message_id: str) -> str | None:
 
 
 def _ticket_by_reference(reference: str) -> Ticket | None:
-    from tickets.numbering import parse_ticket_number
+    return _ticket_by_number(parse_ticket_number(reference))
 
-    number = parse_ticket_number(reference)
+
+def _ticket_by_number(number: int | None) -> Ticket | None:
     if number is None:
         return None
     ticket = Ticket.objects.select_related("requester", "queue").filter(number=number).first()
@@ -88,9 +89,9 @@ def thread_find(*, thread_ids: list[str], subject: str, sender: str) -> ThreadMa
                 ticket=ticket, email=sender
             )
             return ThreadMatch(ticket=ticket, how="message_id", trusted=trusted)
-    # (2) [SP-0042] in the subject.
-    for match in subject_tag_pattern().finditer(subject or ""):
-        ticket = _ticket_by_reference(match.group(1))
+    # (2) [SP-0042] in the subject (or «СП-0042», however the requester spelt it).
+    for number in subject_ticket_numbers(subject):
+        ticket = _ticket_by_number(number)
         if ticket is not None:
             return ThreadMatch(
                 ticket=ticket,
@@ -116,8 +117,8 @@ def report_thread_find(*, message_ids: list[str], subject: str) -> Ticket | None
         )
         if known is not None:
             return ticket_resolve_merged(known.ticket)
-    for match in subject_tag_pattern().finditer(subject or ""):
-        ticket = _ticket_by_reference(match.group(1))
+    for number in subject_ticket_numbers(subject):
+        ticket = _ticket_by_number(number)
         if ticket is not None:
             return ticket
     return None
