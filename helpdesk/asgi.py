@@ -4,8 +4,10 @@ websockets through Channels.
 Every view is synchronous. Django's own ASGI handler runs each request through a fresh
 thread and several async hops, which costs 2-3x the CPU of the view itself on a short
 request (bench/README.md, "Public appeal intake": 480 vs 1,330 "hello" requests/s on
-this machine). `a2wsgi` hands the request to a pool of `HTTP_THREADS` threads instead;
-each thread keeps its database connection (CONN_MAX_AGE) like a WSGI worker thread.
+this machine). `helpdesk.http_bridge` (a2wsgi's bridge on daemon threads, so that a
+request still running at shutdown cannot keep the process alive) hands the request to a
+pool of `HTTP_THREADS` threads instead; each thread keeps its database connection
+(CONN_MAX_AGE) like a WSGI worker thread.
 The same process still serves the chat websockets.
 
 Once everything is imported, the start-up heap is frozen and full garbage collections
@@ -21,7 +23,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Django must be set up before anything imports models (the chat routing does).
 django_wsgi_app = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -29,10 +30,11 @@ from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from helpdesk.gc_schedule import schedule_full_collections  # noqa: E402
+from helpdesk.http_bridge import WSGIBridge  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),
+        "http": WSGIBridge(django_wsgi_app, workers=settings.HTTP_THREADS),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -133,6 +133,9 @@ HTTP_THREADS = env.int("HTTP_THREADS", default=10)
 # Web processes freeze their start-up heap and run CPython's full garbage collection on
 # this timer instead of whenever its counters say so (helpdesk/gc_schedule.py); 0 = off.
 GC_FULL_COLLECTION_SECONDS = env.float("GC_FULL_COLLECTION_SECONDS", default=300)
+# On SIGTERM a web process (helpdesk/serve.py) stops accepting, lets running requests
+# finish for up to this long, then exits whatever its threads are doing.
+SHUTDOWN_GRACE_SECONDS = env.float("SHUTDOWN_GRACE_SECONDS", default=10)
 
 # --- Redis: cache, Celery broker, channel layer ----------------------------------
 REDIS_URL = env("REDIS_URL", default="")

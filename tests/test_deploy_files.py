@@ -132,3 +132,11 @@ def test_trusted_proxies_that_are_not_addresses_stop_the_start():
 
     assert result.returncode != 0
     assert "TRUSTED_PROXIES" in result.stderr
+
+
+def test_compose_gives_the_web_process_longer_than_its_shutdown_grace():
+    # Docker SIGKILLs after stop_grace_period (default 10 s): the web process must have
+    # ended its own drain (SHUTDOWN_GRACE_SECONDS, default 10) before that.
+    web = _compose()["services"]["web"]
+
+    assert web["stop_grace_period"] == "15s"
