@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "mfa.enrolled": _("second factor enrolled"),
     "mfa.removed": _("second factor removed"),
     "mfa.reset": _("second factors reset"),
+    "mfa.renamed": _("second factor renamed"),
     "personal_data.viewed": _("personal data viewed"),
     "export.csv": _("CSV export"),
     "ticket.merged": _("tickets merged"),

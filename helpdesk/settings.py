@@ -10,6 +10,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "staffauth",
 ]
@@ -354,6 +356,22 @@ STAFF_MFA_GROUPS = env.list("STAFF_MFA_GROUPS", default=[])
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# Security keys and passkeys (WebAuthn, django-otp-webauthn). A key is bound to the
+# relying party ID, the site's domain: changing it later makes every enrolled key useless.
+# Unset, it is SITE_URL's host (and staffauth.W001 warns in production).
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="")
+WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", default="Helpdesk")
+# Origins whose pages may use the keys (scheme://host[:port]); default SITE_URL.
+WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ALLOWED_ORIGINS", default=[SITE_URL])
+OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID or (urlsplit(SITE_URL).hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = WEBAUTHN_RP_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ALLOWED_ORIGINS
+# Keys are a second factor after the password, never a sign-in on their own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The library's E031 refuses http:// origins other than localhost (a development
+# server at 127.0.0.1, a test server); browsers refuse them anyway, and
+# staffauth.W001 says what matters in production.
+SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E031")
 # django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one account, or from one
 # address (separate counters), further attempts are refused for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

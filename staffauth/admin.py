@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp_webauthn.models import WebAuthnCredential
 
 from staffauth.services import factors_reset
 
@@ -52,3 +53,30 @@ class StaffAuthUserAdmin(_BaseUserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffAuthUserAdmin)
+
+
+@admin.register(WebAuthnCredential)
+class SecurityKeyAdmin(admin.ModelAdmin):
+    """Superusers see who has which key; nobody edits one here. A lost key is removed by
+    its owner (with the password) or by a superuser's "Reset second factors"."""
+
+    list_display = ["user", "name", "created_at", "last_used_at", "sign_count"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "name"]
+    fields = ["user", "name", "created_at", "last_used_at", "sign_count", "transports"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.checks import register
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,6 +8,7 @@ class StaffauthConfig(AppConfig):
     verbose_name = _("Staff sign-in")
 
     def ready(self) -> None:
-        from staffauth import receivers
+        from staffauth import checks, receivers
 
         receivers.connect()
+        register(checks.check_webauthn_relying_party)

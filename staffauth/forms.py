@@ -26,9 +26,20 @@ class ConfirmTotpForm(forms.Form):
 
 
 class RemoveFactorForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("totp", "totp"), ("key", "key")], widget=forms.HiddenInput)
     device = forms.IntegerField(widget=forms.HiddenInput)
-    code = forms.CharField(
-        label=_("Current code"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class KeyNameForm(forms.Form):
+    key = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(
+        label=_("Name of the key"),
+        max_length=64,
+        help_text=_("So that you can tell your keys apart, e.g. “YubiKey on the keyring”."),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
     )

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 
 def mfa_required_for(user: AbstractBaseUser) -> bool:
@@ -23,12 +24,25 @@ def mfa_required_for(user: AbstractBaseUser) -> bool:
 
 
 def user_factors(user: AbstractBaseUser) -> list[Device]:
-    """Confirmed factors that prove a sign-in: TOTP apps (recovery codes are a fallback)."""
-    return list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
+    """Confirmed factors that prove a sign-in: TOTP apps and security keys (recovery
+    codes are a fallback, not a factor)."""
+    return user_totp_devices(user) + user_keys(user)
+
+
+def user_totp_devices(user: AbstractBaseUser) -> list[TOTPDevice]:
+    return list(TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk"))
+
+
+def user_keys(user: AbstractBaseUser) -> list[WebAuthnCredential]:
+    return list(WebAuthnCredential.objects.devices_for_user(user, confirmed=True).order_by("pk"))
 
 
 def user_has_factor(user: AbstractBaseUser) -> bool:
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists() or user_has_key(user)
+
+
+def user_has_key(user: AbstractBaseUser) -> bool:
+    return WebAuthnCredential.objects.devices_for_user(user, confirmed=True).exists()
 
 
 def recovery_codes_left(user: AbstractBaseUser) -> int:

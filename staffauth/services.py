@@ -7,17 +7,24 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from audit.services import audit_record
 from staffauth.models import StaffSession
+from staffauth.selectors import user_has_factor
+from staffauth.webauthn import registration_verify
 
 RECOVERY_CODE_COUNT = 10
 TOTP_NAME = "TOTP"
 RECOVERY_NAME = "Recovery codes"
+KEY_NAME_MAX_LENGTH = 64
+# What factor_remove(kind=...) removes.
+FACTOR_MODELS = {"totp": TOTPDevice, "key": WebAuthnCredential}
 _TOTP_TOKEN = re.compile(r"^\d{6}$")
 
 
@@ -54,8 +61,55 @@ def totp_device_confirm(
     audit_record(
         "mfa.enrolled", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
     )
+    return _recovery_codes_if_none(user=user)
+
+
+def _recovery_codes_if_none(*, user: AbstractBaseUser) -> list[str]:
     has_codes = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
     return [] if has_codes else recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def key_register(
+    *, request: HttpRequest, user: AbstractBaseUser, data: dict, keep_session_key: str | None
+) -> tuple[WebAuthnCredential, list[str]]:
+    """Store the security key the browser just created (raises webauthn.KeyRefused).
+
+    As with an authenticator app: the user's other sessions end, and the first factor
+    comes with recovery codes (returned to be shown once; [] when the user has some).
+    The key is named after its number until the user names it.
+    """
+    device = registration_verify(request=request, user=user, data=data)
+    number = WebAuthnCredential.objects.filter(user=user).count()
+    device.name = gettext("Security key %(number)d") % {"number": number}
+    device.save(update_fields=["name"])
+    ended = _sessions_end(user=user, keep_session_key=keep_session_key)
+    audit_record(
+        "mfa.enrolled",
+        actor=user,
+        obj=user,
+        details={"factor": "key", "key": device.pk, "sessions_ended": ended},
+    )
+    return device, _recovery_codes_if_none(user=user)
+
+
+@transaction.atomic
+def key_rename(*, user: AbstractBaseUser, device_id: int, name: str) -> bool:
+    """Give one of the user's keys a name they recognise ("YubiKey on the keyring")."""
+    name = " ".join(name.split())[:KEY_NAME_MAX_LENGTH]
+    device = WebAuthnCredential.objects.filter(pk=device_id, user=user, confirmed=True).first()
+    if device is None or not name:
+        return False
+    old_name = device.name
+    device.name = name
+    device.save(update_fields=["name"])
+    audit_record(
+        "mfa.renamed",
+        actor=user,
+        obj=user,
+        details={"factor": "key", "key": device.pk, "from": old_name, "to": name},
+    )
+    return True
 
 
 @transaction.atomic
@@ -89,23 +143,35 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device | None
 
 @transaction.atomic
 def factor_remove(
-    *, user: AbstractBaseUser, device_id: int, token: str, keep_session_key: str | None
+    *,
+    user: AbstractBaseUser,
+    kind: str,
+    device_id: int,
+    password: str,
+    keep_session_key: str | None,
 ) -> bool:
-    """Remove one of the user's TOTP devices; a current code (or recovery code) is needed.
+    """Remove one of the user's factors (`kind` "totp" or "key"); the account password
+    is needed, so a session left open on a shared computer cannot strip the factors.
 
-    With the last TOTP device gone the recovery codes go too: they are a fallback for
-    a factor, not a factor. The user's other sessions end (they were verified by a
-    factor that may be the one removed).
+    With the last factor gone the recovery codes go too: they are a fallback for a
+    factor, not a factor. The user's other sessions end (they were verified by a factor
+    that may be the one removed).
     """
-    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).first()
-    if device is None or second_factor_verify(user=user, token=token) is None:
+    model = FACTOR_MODELS.get(kind)
+    if model is None or not user.check_password(password):
+        return False
+    device = model.objects.filter(pk=device_id, user=user, confirmed=True).first()
+    if device is None:
         return False
     device.delete()
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not user_has_factor(user):
         StaticDevice.objects.filter(user=user).delete()
     ended = _sessions_end(user=user, keep_session_key=keep_session_key)
     audit_record(
-        "mfa.removed", actor=user, obj=user, details={"factor": "totp", "sessions_ended": ended}
+        "mfa.removed",
+        actor=user,
+        obj=user,
+        details={"factor": kind, "device": device_id, "sessions_ended": ended},
     )
     return True
 

@@ -17,7 +17,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staffauth.forms import ConfirmTotpForm, RemoveFactorForm
 from staffauth.qr import qr_svg
-from staffauth.selectors import mfa_required_for, recovery_codes_left, user_factors
+from staffauth.selectors import (
+    mfa_required_for,
+    recovery_codes_left,
+    user_factors,
+    user_keys,
+    user_totp_devices,
+)
 from staffauth.services import (
     factor_remove,
     recovery_codes_regenerate,
@@ -26,6 +32,7 @@ from staffauth.services import (
     totp_device_start,
 )
 from staffauth.sessions import HAS_FACTOR
+from staffauth.views.login import sign_in_failed
 
 ENROLLING = "staffauth_enrolling_device"
 
@@ -48,19 +55,21 @@ def security_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def render_security_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {**admin.site.each_context(request), **context})
 
 
 @security_view
 def security(request: HttpRequest) -> HttpResponse:
     user = request.user
-    return _render(
+    return render_security_page(
         request,
         "staffauth/security.html",
         {
             "title": _("Sign-in security"),
-            "factors": user_factors(user),
+            "totp_devices": user_totp_devices(user),
+            "keys": user_keys(user),
+            "has_factor": bool(user_factors(user)),
             "recovery_codes_left": recovery_codes_left(user),
             "mfa_required": mfa_required_for(user),
             "remove_form": RemoveFactorForm(),
@@ -95,7 +104,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
                 return _recovery_codes_page(request, codes)
             return redirect("staffauth:security")
         form.add_error("code", _("The code does not match. Check the time on your phone."))
-    return _render(
+    return render_security_page(
         request,
         "staffauth/totp_enrol.html",
         {
@@ -116,7 +125,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
-    response = _render(
+    response = render_security_page(
         request,
         "staffauth/recovery_codes.html",
         {"title": _("Recovery codes"), "codes": codes},
@@ -131,14 +140,22 @@ def factor_remove_view(request: HttpRequest) -> HttpResponse:
     form = RemoveFactorForm(request.POST)
     if form.is_valid() and factor_remove(
         user=request.user,
+        kind=form.cleaned_data["kind"],
         device_id=form.cleaned_data["device"],
-        token=form.cleaned_data["code"],
+        password=form.cleaned_data["password"],
         keep_session_key=request.session.session_key,
     ):
         request.session[HAS_FACTOR] = bool(user_factors(request.user))
-        messages.success(request, _("The authenticator app was removed."))
+        if form.cleaned_data["kind"] == "key":
+            messages.success(request, _("The security key was removed."))
+        else:
+            messages.success(request, _("The authenticator app was removed."))
     else:
-        messages.error(request, _("The code is wrong: nothing was removed."))
+        if form.is_valid() and not request.user.check_password(form.cleaned_data["password"]):
+            # A wrong password here counts like one at the sign-in: no free guessing
+            # from a session left open.
+            sign_in_failed(request, request.user)
+        messages.error(request, _("The password is wrong: nothing was removed."))
     return redirect("staffauth:security")
 
 

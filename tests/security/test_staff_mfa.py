@@ -162,15 +162,16 @@ def test_a_password_only_session_of_a_user_with_a_factor_is_sent_to_the_code_ste
     assert client.get("/account/security/totp/")["Location"].startswith("/admin/login/verify/")
 
 
-def test_removing_a_factor_needs_a_current_code(client, mfa_on, operator):
+def test_removing_a_factor_needs_the_password(client, mfa_on, operator):
     device, totp = _totp_device(operator)
     recovery_codes_regenerate(user=operator)
     _password_step(client)
     client.post("/admin/login/verify/", {"code": _code(totp)})
 
-    client.post("/account/security/remove/", {"device": device.pk, "code": "000000"})
+    remove = {"kind": "totp", "device": device.pk}
+    client.post("/account/security/remove/", {**remove, "password": "wrong-password"})
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
-    client.post("/account/security/remove/", {"device": device.pk, "code": _code(totp, 1)})
+    client.post("/account/security/remove/", {**remove, "password": PASSWORD})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert not StaticDevice.objects.filter(user=operator).exists()
 
