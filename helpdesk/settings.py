@@ -313,6 +313,15 @@ DATA_RETENTION_DAYS = env.int("DATA_RETENTION_DAYS", default=365)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Telephony: call-backs and the CTI webhook (tickets/services/callbacks.py, telephony/)
+# Hours to call a citizen back after the request (plain clock hours: there is no
+# business calendar yet), and failed attempts (no answer, busy) before giving up.
+CALLBACK_TARGET_HOURS = env.int("CALLBACK_TARGET_HOURS", default=4)
+CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
+# Shared secret the phone platform signs CTI events with; empty = /telephony/cti/ is a 404.
+CTI_SECRET = env("CTI_SECRET", default="")
+CTI_MAX_BODY_BYTES = env.int("CTI_MAX_BODY_BYTES", default=16384)
+
 # --- Live chat --------------------------------------------------------------------
 # auto: the next waiting chat goes to the available operator with the fewest chats;
 # manual: operators pick waiting chats themselves in the console.

@@ -3,7 +3,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tickets.validators import inn_is_valid, normalize_phone, validate_inn, validate_phone
+from tickets.validators import (
+    inn_is_valid,
+    normalize_phone,
+    phone_e164,
+    validate_inn,
+    validate_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,6 +56,12 @@ def test_empty_inn_is_allowed_because_it_is_optional():
         ("9001234567", "+79001234567"),
         ("+44 20 7946 0958", "+442079460958"),
         ("", ""),
+        # The ways a Russian number is written (issue 17): all the same E.164 number.
+        ("8 (912) 345-67-89", "+79123456789"),
+        ("+7 912 3456789", "+79123456789"),
+        ("79123456789", "+79123456789"),
+        ("912/345-67-89", "+79123456789"),
+        ("0079123456789", "+79123456789"),
     ],
 )
 def test_phone_is_normalised_to_plus_and_digits(typed, normalized):
@@ -60,3 +72,17 @@ def test_phone_is_normalised_to_plus_and_digits(typed, normalized):
 def test_phone_with_too_few_digits_or_letters_is_refused(phone):
     with pytest.raises(ValidationError):
         validate_phone(phone)
+
+
+@pytest.mark.parametrize(
+    ("caller_id", "e164"),
+    [
+        ("89123456789", "+79123456789"),
+        ("+79123456789", "+79123456789"),
+        ("anonymous", ""),
+        ("101", ""),
+        ("", ""),
+    ],
+)
+def test_caller_ids_become_e164_or_nothing(caller_id, e164):
+    assert phone_e164(caller_id) == e164

@@ -8,7 +8,7 @@ answer for "does not exist" and "not yours", so ids cannot be probed.
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, CallbackRequest, Ticket
 
 # Reading tickets at all: a staff account without either (a knowledge-base editor, say)
 # reaches no ticket and no file, whatever its groups.
@@ -82,3 +82,29 @@ def access_attachment_for_staff(
     if not tickets_for_staff(user).filter(pk=attachment.ticket_id).exists():
         raise Http404
     return attachment
+
+
+def callbacks_for_staff(user) -> QuerySet[CallbackRequest]:
+    """Call-back entries of the tickets this staff member may see (`tickets_for_staff`)."""
+    queryset = CallbackRequest.objects.all()
+    if not user_works_tickets(user):
+        return queryset.none()
+    if user_sees_all_tickets(user):
+        return queryset
+    return queryset.filter(ticket__in=tickets_for_staff(user).values("pk"))
+
+
+def access_callback_for_staff(user, callback_id: int | str) -> CallbackRequest:
+    """A call-back entry of a ticket this staff member may see; Http404 otherwise."""
+    try:
+        pk = int(callback_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    callback = (
+        CallbackRequest.objects.select_related("ticket", "ticket__requester", "ticket__queue")
+        .filter(pk=pk)
+        .first()
+    )
+    if callback is None or not tickets_for_staff(user).filter(pk=callback.ticket_id).exists():
+        raise Http404
+    return callback

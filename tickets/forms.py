@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Ticket
+from tickets.models import CallbackRequest, Ticket
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import queues_for_appeal
-from tickets.services import attachments_validate
+from tickets.services import CallbackWish, attachments_validate
+from tickets.services.callbacks import callback_window_passed
 from tickets.validators import normalize_phone, validate_inn, validate_phone
 
 TEXT_MAX_LENGTH = 20_000
@@ -37,7 +38,46 @@ class AttachmentsMixin(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class AppealForm(AttachmentsMixin, forms.Form):
+class CallbackFieldsMixin(forms.Form):
+    """«Перезвоните мне»: a day, a time and a reason (regulation 12)."""
+
+    callback_day = forms.ChoiceField(
+        label=_("Day"),
+        choices=CallbackRequest.Day.choices,
+        initial=CallbackRequest.Day.TODAY,
+        required=False,
+    )
+    callback_window = forms.ChoiceField(
+        label=_("Time"),
+        choices=[("", _("any time"))] + list(CallbackRequest.Window.choices),
+        required=False,
+    )
+    callback_reason = forms.CharField(
+        label=_("What to talk about"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def _callback_check_window(self, cleaned) -> None:
+        day, window = cleaned.get("callback_day") or "", cleaned.get("callback_window") or ""
+        if window and callback_window_passed(day=day or "today", window=window):
+            self.add_error(
+                "callback_window", _("This time has already passed today: choose another.")
+            )
+
+    def callback_wish(self, phone: str) -> CallbackWish:
+        data = self.cleaned_data
+        window = data.get("callback_window") or ""
+        return CallbackWish(
+            phone=phone,
+            day=(data.get("callback_day") or CallbackRequest.Day.TODAY) if window else "",
+            window=window,
+            reason=data.get("callback_reason") or "",
+        )
+
+
+class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
     full_name = forms.CharField(
         label=_("Full name"),
         max_length=255,
@@ -90,6 +130,11 @@ class AppealForm(AttachmentsMixin, forms.Form):
         help_text=_("Optional: 10 digits for an organisation, 12 for a person."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+    callback = forms.BooleanField(
+        label=_("Call me back"),
+        required=False,
+        help_text=_("We call you back at the number above instead of you waiting on the line."),
+    )
     consent = forms.BooleanField(
         label=_("I agree to the processing of my personal data to handle this appeal."),
         error_messages={"required": _("Your consent is needed to handle the appeal.")},
@@ -106,6 +151,10 @@ class AppealForm(AttachmentsMixin, forms.Form):
         "number",
         "inn",
         "attachments",
+        "callback",
+        "callback_day",
+        "callback_window",
+        "callback_reason",
         "consent",
     ]
 
@@ -166,6 +215,10 @@ class AppealForm(AttachmentsMixin, forms.Form):
                 _("Give an e-mail or a phone number so that we can answer you."),
                 code="contact_required",
             )
+        if cleaned.get("callback"):
+            if not cleaned.get("phone") and not self.has_error("phone"):
+                self.add_error("phone", _("Give the phone number to call you back at."))
+            self._callback_check_window(cleaned)
         return cleaned
 
 
@@ -196,3 +249,26 @@ class ReplyForm(AttachmentsMixin, forms.Form):
         if not value:
             raise ValidationError(_("Please write a message."), code="required")
         return value
+
+
+class CallbackForm(CallbackFieldsMixin, forms.Form):
+    """«Перезвоните мне» from the status page."""
+
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        validators=[validate_phone],
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 900 123-45-67"}
+        ),
+    )
+
+    field_order = ["phone", "callback_day", "callback_window", "callback_reason"]
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        self._callback_check_window(cleaned)
+        return cleaned

@@ -354,3 +354,15 @@ def ticket_status_link(*, ticket: Ticket, reissued: bool = False) -> Notificatio
         key=key,
         extra={"reissued": reissued},
     )
+
+
+def callback_failed(*, callback) -> Notification | None:
+    """Regulation 12: we could not reach the citizen at the number they gave (no answer
+    after the last attempt, or a wrong number). Once per call-back entry."""
+    return _send_to_requester(
+        ticket=callback.ticket,
+        template="callback_failed",
+        kind=Notification.Kind.NOTICE,
+        key=f"callback:{callback.pk}:failed",
+        extra={"attempts": callback.attempts, "wrong_number": callback.outcome == "wrong_number"},
+    )

@@ -4,7 +4,7 @@ import secrets
 
 from django.db.models import Prefetch, QuerySet
 
-from tickets.models import Attachment, Message, Queue, Ticket
+from tickets.models import Attachment, CallbackRequest, Message, Queue, Ticket
 from tickets.numbering import parse_ticket_number
 from tickets.validators import normalize_phone
 
@@ -86,3 +86,8 @@ def attachment_for_requester(ticket: Ticket, attachment_id: int) -> Attachment |
         .select_related("message")
         .first()
     )
+
+
+def ticket_open_callback(ticket: Ticket) -> CallbackRequest | None:
+    """The ticket's call-back still to be made, for «Мы перезвоним вам …»."""
+    return ticket.callbacks.filter(closed_at__isnull=True).order_by("id").first()

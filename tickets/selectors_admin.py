@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tickets.access import tickets_for_staff
 from tickets.models import (
     Attachment,
+    CallbackRequest,
     CannedResponse,
     Contact,
     Message,
@@ -280,6 +281,9 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
         return str(TicketLink.Kind(field).label), old, new
     if field == "status_link":  # ticket_status_token_rotate: the value is never recorded
         return _("status link"), old, new
+    if event.kind == TicketEvent.Kind.CALLBACK:  # tickets/services/callbacks.py: codes
+        labels = {"requested": _("requested"), **dict(CallbackRequest.Outcome.choices)}
+        return _("call-back"), old, str(labels.get(new, new))
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)

@@ -14,5 +14,6 @@ urlpatterns = [
         public.attachment_download,
         name="attachment",
     ),
+    path("appeal/<str:number>/callback/", public.callback_request, name="callback"),
     path("appeal/<str:number>/feedback/", satisfaction.feedback, name="feedback"),
 ]

@@ -34,20 +34,37 @@ def validate_inn(value: str) -> None:
         )
 
 
-_PHONE_CLEAN = re.compile(r"[\s\-().]")
+# Separators people type: spaces, dashes, brackets, dots, slashes ("912/345-67-89").
+_PHONE_CLEAN = re.compile(r"[\s\-()./]")
 
 
 def normalize_phone(value: str) -> str:
-    """Phone as digits with a leading +; Russian 8XXXXXXXXXX becomes +7XXXXXXXXXX."""
+    """Phone as digits with a leading +; Russian numbers as +7XXXXXXXXXX.
+
+    `8 (912) 345-67-89`, `+7 912 3456789`, `79123456789` and `912/345-67-89` all become
+    `+79123456789`; an international `00` prefix becomes `+`.
+    """
     value = _PHONE_CLEAN.sub("", value or "")
     if not value:
         return ""
+    if value.startswith("00") and len(value) > 12:
+        value = "+" + value[2:]
     digits = value.lstrip("+")
     if len(digits) == 11 and digits.startswith("8") and not value.startswith("+"):
         digits = "7" + digits[1:]
     elif len(digits) == 10 and not value.startswith("+"):
         digits = "7" + digits
     return "+" + digits
+
+
+def phone_e164(value: str) -> str:
+    """The number in E.164 (`+79123456789`), or "" when it is not a phone number at all
+    (letters, too few or too many digits). For numbers from machines (caller ids)."""
+    normalized = normalize_phone(value)
+    digits = normalized.lstrip("+")
+    if not digits.isdigit() or not 10 <= len(digits) <= 15:
+        return ""
+    return normalized
 
 
 def validate_phone(value: str) -> None:

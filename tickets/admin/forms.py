@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Queue, Ticket, TicketLink
+from tickets.models import CallbackRequest, Queue, Ticket, TicketLink
 from tickets.numbering import parse_ticket_number
 from tickets.workflow import TRANSITIONS
 
@@ -264,3 +264,17 @@ class CallForm(forms.Form):
         value = self.cleaned_data["phone"].strip()
         validate_phone(value)
         return value
+
+
+class CallbackOutcomeForm(forms.Form):
+    """What came of one call-back attempt."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *CallbackRequest.Outcome.choices]
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": _("what was said (optional)")}),
+    )

@@ -31,6 +31,7 @@ from tickets.access import (
     user_sees_personal_data,
 )
 from tickets.admin import forms as wforms
+from tickets.admin.panels import ticket_panels_render
 from tickets.admin.presence import HEARTBEAT_SECONDS, ticket_viewer_touch
 from tickets.downloads import attachment_response
 from tickets.models import Ticket, TicketLink
@@ -195,6 +196,8 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "collisions": collisions or [],
         "presence_url": reverse("admin:tickets_ticket_presence", args=[ticket.pk]),
         "media": model_admin.media,
+        # Other apps' panels (telephony's call log), see tickets/admin/panels.py.
+        "panels": ticket_panels_render(request, ticket),
     }
     if context["requester"]["full"]:
         # 152-FZ: who opened whose personal data is recorded (the label names no person).

@@ -1,6 +1,6 @@
 """Tickets, contacts, queues, canned responses in the admin (the operator workspace)."""
 
-from functools import lru_cache, update_wrapper
+from functools import lru_cache
 
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -16,6 +16,7 @@ from tickets.access import tickets_for_staff, user_sees_all_tickets, user_sees_p
 from tickets.admin import views
 from tickets.admin.actions import TicketActionsMixin
 from tickets.admin.pagination import EstimatedCountPaginator
+from tickets.admin.site import model_admin_view
 from tickets.models import (
     Attachment,
     CannedResponse,
@@ -211,11 +212,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
 
     def get_urls(self):
         def wrap(view):
-            def bound(request, *args, **kwargs):
-                return view(self, request, *args, **kwargs)
-
-            update_wrapper(bound, view)
-            return self.admin_site.admin_view(bound)
+            return model_admin_view(self, view)
 
         custom = [
             path("register-call/", wrap(views.register_call), name="tickets_ticket_register_call"),

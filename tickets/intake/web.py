@@ -3,14 +3,18 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tickets import notify
-from tickets.models import Queue, Ticket, TicketLink
+from tickets.models import CallbackRequest, Queue, Ticket, TicketLink
 from tickets.selectors import requester_matches, ticket_find_for_requester
 from tickets.services import (
+    CallbackWish,
     TicketClosedError,
+    callback_request,
     contact_get_or_create,
     message_add_from_requester,
     ticket_continue_in_new,
@@ -41,8 +45,10 @@ def appeal_submit(
     inn: str = "",
     attachments: Iterable[UploadedFile] = (),
     language: str = "ru",
+    callback: CallbackWish | None = None,
 ) -> AppealResult:
-    """Register what the citizen sent through the form, all in one transaction.
+    """Register what the citizen sent through the form, all in one transaction, and put
+    the appeal on the call-back list when they ticked «Перезвоните мне» (`callback`).
 
     With an existing `number` whose requester has this e-mail or phone, the text goes on
     that ticket. When that ticket is closed, a new ticket continues it; when the e-mail
@@ -63,7 +69,7 @@ def appeal_submit(
                 message_add_from_requester(
                     ticket=existing, text=text, channel=Ticket.Channel.WEB, attachments=attachments
                 )
-                return AppealResult(ticket=existing, continued=True)
+                return _with_callback(AppealResult(ticket=existing, continued=True), callback)
             except TicketClosedError:
                 new = ticket_continue_in_new(
                     ticket=existing,
@@ -76,7 +82,7 @@ def appeal_submit(
                     language=language,
                     attachments=attachments,
                 )
-                return AppealResult(ticket=new, continued=False)
+                return _with_callback(AppealResult(ticket=new, continued=False), callback)
     ticket = ticket_create(
         queue=queue,
         requester=contact,
@@ -91,7 +97,13 @@ def appeal_submit(
         # Someone quoted a number that is not theirs (or from another address):
         # staff may want to see both, the citizen sees nothing of the other.
         ticket_link(source=ticket, target=existing, kind=TicketLink.Kind.RELATED)
-    return AppealResult(ticket=ticket, continued=False)
+    return _with_callback(AppealResult(ticket=ticket, continued=False), callback)
+
+
+def _with_callback(result: AppealResult, callback: CallbackWish | None) -> AppealResult:
+    if callback is not None:
+        callback_request(ticket=result.ticket, wish=callback, source=CallbackRequest.Source.WEB)
+    return result
 
 
 @dataclass(frozen=True)
@@ -131,3 +143,12 @@ def appeal_reply(
             ticket=ticket, text=text, channel=Ticket.Channel.WEB, attachments=attachments
         )
         return AppealResult(ticket=new, continued=False)
+
+
+@transaction.atomic
+def appeal_callback_request(*, ticket: Ticket, wish: CallbackWish) -> CallbackRequest:
+    """«Перезвоните мне» from the status page. Not on a closed appeal: a call about it
+    is a new question, filed as a new appeal."""
+    if ticket.status == Ticket.Status.CLOSED:
+        raise ValidationError(_("This appeal is closed: file a new appeal to be called back."))
+    return callback_request(ticket=ticket, wish=wish, source=CallbackRequest.Source.STATUS)

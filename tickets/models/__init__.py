@@ -1,3 +1,4 @@
+from tickets.models.callback import CallbackRequest
 from tickets.models.contact import Contact
 from tickets.models.extras import (
     CannedResponse,
@@ -13,6 +14,7 @@ from tickets.models.ticket import Channel, Ticket
 
 __all__ = [
     "Attachment",
+    "CallbackRequest",
     "CannedResponse",
     "Channel",
     "Contact",

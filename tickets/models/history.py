@@ -21,6 +21,7 @@ class TicketEvent(models.Model):
         SLA = "sla", _("SLA")
         NOTIFIED = "notified", _("notification")
         SATISFACTION = "satisfaction", _("satisfaction")
+        CALLBACK = "callback", _("call-back")
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)

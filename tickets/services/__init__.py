@@ -6,6 +6,12 @@ from tickets.services.attachments import (
     attachments_add,
     attachments_validate,
 )
+from tickets.services.callbacks import (
+    CallbackWish,
+    callback_for_missed_call,
+    callback_record_outcome,
+    callback_request,
+)
 from tickets.services.contacts import contact_find, contact_get_or_create
 from tickets.services.creation import TicketDraft, ticket_create, tickets_create_many
 from tickets.services.history import event_record
@@ -41,6 +47,10 @@ __all__ = [
     "ANONYMISED_NAME",
     "TicketClosedError",
     "TicketDraft",
+    "CallbackWish",
+    "callback_for_missed_call",
+    "callback_record_outcome",
+    "callback_request",
     "attachment_build",
     "attachment_validate",
     "contact_anonymise",

@@ -18,8 +18,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tickets.downloads import attachment_response
-from tickets.forms import AppealForm, ReplyForm, StatusLookupForm
-from tickets.intake.web import appeal_reply, appeal_submit, status_lookup_submit
+from tickets.forms import AppealForm, CallbackForm, ReplyForm, StatusLookupForm
+from tickets.intake.web import (
+    appeal_callback_request,
+    appeal_reply,
+    appeal_submit,
+    status_lookup_submit,
+)
 from tickets.lookup_limits import lookup_targets_limited
 from tickets.models import Ticket
 from tickets.numbering import parse_ticket_number
@@ -27,6 +32,7 @@ from tickets.ratelimit import request_rate_limited
 from tickets.selectors import (
     access_ticket_for_requester,
     attachment_for_requester,
+    ticket_open_callback,
     ticket_public_messages,
 )
 
@@ -83,6 +89,7 @@ def appeal_create(request: HttpRequest) -> HttpResponse:
                     inn=data["inn"],
                     attachments=data["attachments"],
                     language=translation.get_language() or settings.LANGUAGE_CODE,
+                    callback=form.callback_wish(data["phone"]) if data["callback"] else None,
                 )
             except ValidationError as exc:
                 _add_form_errors(form, exc)
@@ -129,6 +136,7 @@ def appeal_done(request: HttpRequest, number: str) -> HttpResponse:
         "continued": request.GET.get("added") == "1",
         "status_url": request.build_absolute_uri(ticket.get_status_url()),
         "sla_hours": ticket.queue.sla_first_response_hours,
+        "callback": ticket_open_callback(ticket),
     }
     return _private(render(request, "tickets/public/appeal_done.html", context))
 
@@ -169,6 +177,10 @@ def status(request: HttpRequest, number: str) -> HttpResponse:
     ticket = access_ticket_for_requester(number, token)
     if ticket is None:
         return not_found(request)
+    return _status_page(request, ticket)
+
+
+def _status_page(request: HttpRequest, ticket: Ticket, *, callback_form=None) -> HttpResponse:
     form = ReplyForm()
     if request.method == "POST":
         if request_rate_limited(request, scope="appeal", limit=settings.APPEAL_RATE_LIMIT):
@@ -202,8 +214,36 @@ def status(request: HttpRequest, number: str) -> HttpResponse:
         "messages_public": ticket_public_messages(ticket),
         "form": form,
         "is_closed": ticket.status == Ticket.Status.CLOSED,
+        "callback": ticket_open_callback(ticket),
+        "callback_form": callback_form or CallbackForm(),
     }
     return _private(render(request, "tickets/public/status.html", context))
+
+
+@never_cache
+@require_http_methods(["POST"])
+def callback_request(request: HttpRequest, number: str) -> HttpResponse:
+    """«Перезвоните мне» from the status page: the same private link opens it (number +
+    token, one answer for every miss) and the same hourly allowance per client limits
+    it. The phone typed goes on the call-back entry only: nothing about any other
+    number or contact is said back."""
+    if request_rate_limited(request, scope="callback", limit=settings.APPEAL_RATE_LIMIT):
+        return too_many_requests(request)
+    ticket = access_ticket_for_requester(number, request.POST.get("t"))
+    if ticket is None:
+        return not_found(request)
+    form = CallbackForm(request.POST)
+    if form.is_valid():
+        try:
+            appeal_callback_request(
+                ticket=ticket, wish=form.callback_wish(form.cleaned_data["phone"])
+            )
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            messages.success(request, _("We will call you back."))
+            return redirect(f"{ticket.get_status_url()}#callback")
+    return _status_page(request, ticket, callback_form=form)
 
 
 @never_cache
