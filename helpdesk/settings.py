@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "knowledge_base",
     "tickets",
     "chat",
+    "telephony",
     "audit",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("anymail/mandrill/", inbound_webhook, {"esp": "mandrill"}),
     path("kb/", include("knowledge_base.urls")),
     path("chat/", include("chat.urls")),
+    path("telephony/", include("telephony.urls")),
     path("dashboard/", include("tickets.dashboard.urls")),
     path("", include("tickets.urls")),
 ]

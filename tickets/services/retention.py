@@ -18,6 +18,7 @@ from audit.services import audit_record
 from notifications.services import notifications_anonymise
 from tickets.models import (
     Attachment,
+    CallbackRequest,
     Contact,
     InboundEmail,
     Message,
@@ -69,6 +70,9 @@ def contact_anonymise(*, contact: Contact) -> int:
         text=placeholder, html="", full_text=""
     )
     SatisfactionResponse.objects.filter(ticket__in=tickets).exclude(comment="").update(comment="")
+    # Call-backs: the number to call and the citizen's reason (also in their history notes).
+    CallbackRequest.objects.filter(ticket__in=tickets).update(phone="", reason="", missed_on=None)
+    TicketEvent.objects.filter(ticket__in=tickets, kind=TicketEvent.Kind.CALLBACK).update(note="")
     # History is append-only for everyone else; retention is the one exception the
     # regulation makes: entries not made by staff name the requester (name, address).
     TicketEvent.objects.filter(ticket__in=tickets, actor__isnull=True).exclude(
