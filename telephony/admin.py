@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from telephony.models import CallRecord, OperatorPhone
 from telephony.selectors import calls_for_staff
 from tickets.access import user_sees_personal_data, user_works_tickets
+from tickets.admin.workspace import ReadOnlyAdmin
 from tickets.selectors_admin import mask_phone
 
 
 @admin.register(CallRecord)
-class CallRecordAdmin(admin.ModelAdmin):
+class CallRecordAdmin(ReadOnlyAdmin):
     list_display = (
         "ring_at",
         "direction",
@@ -39,15 +40,6 @@ class CallRecordAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return user_works_tickets(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

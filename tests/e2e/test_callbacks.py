@@ -117,3 +117,40 @@ def test_callback_list_fits_a_phone_screen(browser, live_server, artifacts_dir, 
     page.wait_for_selector("a.ws-cb-call")
     page.screenshot(path=str(artifacts_dir / "callback-list-phone-revealed.png"), full_page=True)
     assert _no_sideways_scroll(page)
+
+
+def test_a_missed_call_over_the_webhook_shows_on_the_list_and_the_ticket_page(
+    browser, live_server, artifacts_dir, settings, queue
+):
+    import json
+    import time
+    import urllib.request
+
+    from telephony.signing import cti_signature
+
+    settings.CTI_SECRET = "e2e-cti-secret"
+    UserFactory(username="chief", is_staff=True, is_superuser=True)
+    call = {"callId": "e2e-1", "direction": "in", "from": "8 912 345-67-89", "to": "100"}
+    for event in ("newCall", "hangup"):
+        body = json.dumps({"event": event, **call, "cause": "cancel"}).encode()
+        ts = str(int(time.time()))
+        request = urllib.request.Request(
+            f"{live_server.url}/telephony/cti/",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CTI-Timestamp": ts,
+                "X-CTI-Signature": cti_signature(secret="e2e-cti-secret", timestamp=ts, body=body),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    callback = CallbackRequest.objects.get()
+
+    for name, size in (("desktop", (1366, 900)), ("phone", (390, 844))):
+        page = _page(browser, *size)
+        _sign_in(page, live_server, "chief")
+        page.goto(f"{live_server.url}/admin/tickets/ticket/{callback.ticket_id}/change/")
+        page.wait_for_selector("#ws-panel-calls")
+        assert page.locator("#ws-panel-callbacks").count() == 1
+        page.screenshot(path=str(artifacts_dir / f"ticket-call-panels-{name}.png"), full_page=True)

@@ -221,16 +221,16 @@ def _ticket_for_missed_call(*, phone: str, queue: Queue | None, at: datetime) ->
     queue = queue or Queue.objects.filter(is_active=True).order_by("position", "name").first()
     if queue is None:
         raise ValidationError(_("There is no active queue for a new phone ticket."))
-    requester = contact_get_or_create(
-        full_name=_("Caller %(phone)s") % {"phone": phone}, phone=phone
-    )
+    # No number in the name or the text: staff without the personal-data permission see
+    # the contact's phone masked, and these would show it in full.
+    requester = contact_get_or_create(full_name=_("Unknown caller"), phone=phone)
     when = timezone.localtime(at).strftime("%d.%m.%Y %H:%M")
     return ticket_create(
         queue=queue,
         requester=requester,
         channel=Ticket.Channel.PHONE,
         subject=_("Missed call"),
-        text=_("Missed call from %(phone)s at %(when)s.") % {"phone": phone, "when": when},
+        text=_("Missed call at %(when)s.") % {"when": when},
         auto_reply=False,
     )
 
