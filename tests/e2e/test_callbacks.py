@@ -48,6 +48,7 @@ def test_citizen_asks_for_a_call_back_and_the_operator_works_it(
     citizen.select_option("#id_queue", label="Сайт Навигатора")
     citizen.fill("#id_subject", "Не приходит СМС-код")
     citizen.fill("#id_text", "Третий день не приходит код подтверждения.")
+    assert not citizen.is_visible("#id_callback_window")  # shown once the box is ticked
     citizen.check("#id_callback")
     citizen.select_option("#id_callback_day", value="tomorrow")
     citizen.select_option("#id_callback_window", value="evening")
