@@ -28,7 +28,9 @@ def cti_webhook(request: HttpRequest) -> HttpResponse:
     if not secret:
         raise Http404
     if request.method != "POST":
-        return _refused(405, "POST only")
+        response = _refused(405, "POST only")
+        response["Allow"] = "POST"
+        return response
     cap = settings.CTI_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
