@@ -22,6 +22,12 @@ ACTION_LABELS = {
     "ticket.merged": _("tickets merged"),
     "ticket.anonymised": _("personal data anonymised"),
     "api.token_created": _("API token created"),
+    "webhook.subscription_created": _("webhook subscription created"),
+    "webhook.subscription_changed": _("webhook subscription changed"),
+    "webhook.subscription_deleted": _("webhook subscription deleted"),
+    "webhook.subscription_disabled": _("webhook subscription disabled after failures"),
+    "webhook.secret_rotated": _("webhook secret replaced"),
+    "webhook.delivery_resent": _("webhook delivery re-sent"),
 }
 
 

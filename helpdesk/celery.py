@@ -46,4 +46,12 @@ app.conf.beat_schedule = {
         "task": "audit.tasks.audit_prune_task",
         "schedule": crontab(hour=4, minute=37),
     },
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhooks_sweep_task",
+        "schedule": 30.0,
+    },
+    "webhooks-prune": {
+        "task": "webhooks.tasks.webhooks_prune_task",
+        "schedule": crontab(hour=4, minute=53),
+    },
 }

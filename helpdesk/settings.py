@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "axes",
     "staffauth",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -436,6 +437,20 @@ HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=1095)
 # The audit app takes a request's client address from this callable (trusted proxies).
 AUDIT_CLIENT_ADDRESS = "helpdesk.client_address.client_address_from_request"
+
+# --- Outgoing webhooks (webhooks/, docs/webhooks.md) -------------------------------
+# Targets on private, loopback, link-local or reserved addresses are refused (SSRF)
+# unless this is true; http:// targets only with DEBUG on.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds to connect, and for each read/write of one delivery's request.
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+# Attempts per delivery (exponential back-off, at most 6 h apart) before it is failed.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
+# A subscription failing for this long without one success is disabled (owner told).
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# The delivery log keeps this many days (daily prune job).
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 
 # --- Security (production) --------------------------------------------------------
 if not DEBUG:

@@ -63,6 +63,10 @@ def _isolated_settings(settings, tmp_path):
 
     # Per-process cache of the queue addresses: a rolled-back test fires no signal.
     notify.queue_addresses_forget()
+    from webhooks.services import subscriptions_forget
+
+    # Per-process cache of the active webhook subscriptions (5 s): not across tests.
+    subscriptions_forget()
     yield
 
 

@@ -3,6 +3,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.signals import history_recorded
+
+
+class TicketEventManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        events = super().bulk_create(objs, *args, **kwargs)
+        if events:
+            history_recorded.send(sender=self.model, events=events)
+        return events
+
 
 class TicketEvent(models.Model):
     """Append-only history of a ticket (regulation 7): rows are never changed or deleted."""
@@ -40,6 +50,8 @@ class TicketEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
+    objects = TicketEventManager()
+
     class Meta:
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
@@ -54,6 +66,7 @@ class TicketEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Ticket history is append-only.")
         super().save(*args, **kwargs)
+        history_recorded.send(sender=TicketEvent, events=[self])
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ticket history is append-only.")
