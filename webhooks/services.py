@@ -236,6 +236,9 @@ def delivery_send(*, delivery_id) -> str:
         error = f"timeout ({type(exc).__name__})"
     except (httpx.HTTPError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - logged as a failed attempt, never left "sending"
+        logger.exception("webhook delivery %s: unexpected error", delivery.pk)
+        error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.perf_counter() - started) * 1000)
     return _outcome_record(
         delivery=delivery,

@@ -20,6 +20,7 @@ without a guard it could reach the database, Redis, a cloud metadata service
 import ipaddress
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -163,15 +164,19 @@ def target_post(
             headers={**headers, "Host": target.host_header},
             extensions=extensions,
         )
+        deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT
         response = client.send(request, stream=True)
         try:
-            # Only the start of the answer is kept, undecoded: a receiver cannot hold a worker by
-            # streaming an endless body, nor swell one with compression.
+            # Only the start of the answer is kept, undecoded, and read for at most
+            # WEBHOOK_TIMEOUT in all: a receiver cannot hold a worker by dripping an
+            # endless body, nor swell one with compression.
             kept = b""
             for chunk in response.iter_raw():
                 kept += chunk
                 if len(kept) >= RESPONSE_KEEP_BYTES:
                     break
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer took too long", request=request)
         finally:
             response.close()
     return response.status_code, dict(response.headers), kept[:RESPONSE_KEEP_BYTES]

@@ -176,3 +176,20 @@ def test_queue_scoped_staff_see_only_their_queues_deliveries(
     assert [d.ticket_id for d in response.context["cl"].result_list] == list(
         Ticket.objects.filter(queue=queue).values_list("pk", flat=True)
     )
+
+
+def test_list_pages_make_a_fixed_number_of_queries(
+    client, supervisor, queue, contact, django_assert_max_num_queries
+):
+    for n in range(3):
+        subscribe(f"https://portal{n}.example.org/hook", events=["ticket.created"])
+    for _ in range(5):
+        ticket_create(
+            queue=queue, requester=contact, channel=Ticket.Channel.WEB, subject="Т", text="x"
+        )
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(12):
+        assert client.get(DELIVERIES).status_code == 200
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:webhooks_webhooksubscription_changelist"))
+        assert response.status_code == 200

@@ -276,3 +276,17 @@ def test_a_delivery_for_a_deleted_subscription_is_failed_quietly(receiver, queue
     delivery = WebhookDelivery.objects.get()
     assert services.delivery_send(delivery_id=delivery.pk) == "failed"
     assert receiver.requests == []
+
+
+def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(receiver, settings, queue, contact):
+    settings.WEBHOOK_TIMEOUT = 0.3
+    receiver.delay = 1.0
+    subscribe(receiver.url, events=["ticket.created"])
+    _create(queue, contact)
+    delivery = WebhookDelivery.objects.get()
+
+    assert services.delivery_send(delivery_id=delivery.pk) == "pending"
+
+    delivery.refresh_from_db()
+    assert delivery.last_error.startswith("timeout")
+    assert WebhookAttempt.objects.get().status_code is None
