@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import CallbackRequest, Message, Ticket, TicketEvent
 from webhooks.models import EventType
 
 Kind = TicketEvent.Kind
@@ -34,6 +34,9 @@ SLA_EVENTS = {
     "sla_remind_at": EventType.SLA_REMINDER,
     "sla_breach_at": EventType.SLA_BREACHED,
 }
+# tickets/services/callbacks.py writes `callback` history with new_value "requested" for a
+# new call-back and the outcome code for each attempt.
+CALLBACK_REQUESTED = "requested"
 # Events whose payload carries the (latest public) message of the ticket.
 WITH_MESSAGE = {EventType.TICKET_CREATED, EventType.MESSAGE_CREATED}
 
@@ -41,6 +44,10 @@ WITH_MESSAGE = {EventType.TICKET_CREATED, EventType.MESSAGE_CREATED}
 def event_type_for(event: TicketEvent) -> str | None:
     if event.kind == Kind.SLA:
         return SLA_EVENTS.get(event.field)
+    if event.kind == Kind.CALLBACK:
+        if event.new_value == CALLBACK_REQUESTED:
+            return EventType.CALLBACK_CREATED
+        return EventType.CALLBACK_UPDATED
     return KIND_EVENTS.get(event.kind)
 
 
@@ -81,6 +88,20 @@ def message_payload(message: Message) -> dict:
     }
 
 
+def callback_payload(callback: CallbackRequest) -> dict:
+    # No phone number and no reason (the citizen's own words): only when and how it went.
+    return {
+        "id": callback.pk,
+        "source": callback.source,
+        "window_date": callback.window_date.isoformat() if callback.window_date else None,
+        "window": callback.window or None,
+        "due_at": _time(callback.due_at),
+        "attempts": callback.attempts,
+        "outcome": callback.outcome or None,
+        "closed_at": _time(callback.closed_at),
+    }
+
+
 def _actor(event: TicketEvent) -> dict:
     if event.actor_id:
         return {"kind": "staff", "username": event.actor_label or event.actor.get_username()}
@@ -93,8 +114,10 @@ def _actor(event: TicketEvent) -> dict:
 def _change(event: TicketEvent, event_type: str) -> dict | None:
     if event_type in (EventType.SLA_REMINDER, EventType.SLA_BREACHED):
         return {"field": "first_response_due", "due": event.old_value or None}
-    if event_type in WITH_MESSAGE:
+    if event_type in WITH_MESSAGE or event_type == EventType.CALLBACK_CREATED:
         return None
+    if event_type == EventType.CALLBACK_UPDATED:
+        return {"field": "callback", "to": event.new_value or None}
     field = event.field or event.kind
     return {"field": field, "from": event.old_value or None, "to": event.new_value or None}
 
@@ -120,12 +143,23 @@ def _latest_public_messages(ticket_ids: list[int]) -> dict[int, Message]:
     return {message.ticket_id: message for message in messages.values()}
 
 
+def _latest_callbacks(ticket_ids: list[int]) -> dict[int, CallbackRequest]:
+    """The newest call-back of each ticket (written just before its history entry)."""
+    if not ticket_ids:
+        return {}
+    latest: dict[int, CallbackRequest] = {}
+    for callback in CallbackRequest.objects.filter(ticket_id__in=set(ticket_ids)).order_by("id"):
+        latest[callback.ticket_id] = callback
+    return latest
+
+
 def payloads_build(typed: list[tuple[TicketEvent, str]]) -> list[tuple[TicketEvent, str, dict]]:
     """(event, event type, payload) for each (history entry, event type)."""
     ticket_ids = list(dict.fromkeys(event.ticket_id for event, _type in typed))
     tickets = Ticket.objects.select_related("queue", "assignee").in_bulk(ticket_ids)
     message_ticket_ids = [e.ticket_id for e, t in typed if t in WITH_MESSAGE]
     messages = _latest_public_messages(list(dict.fromkeys(message_ticket_ids)))
+    callbacks = _latest_callbacks([e.ticket_id for e, t in typed if t.startswith("callback.")])
     built = []
     for event, event_type in typed:
         ticket = tickets.get(event.ticket_id)
@@ -142,5 +176,7 @@ def payloads_build(typed: list[tuple[TicketEvent, str]]) -> list[tuple[TicketEve
             payload["change"] = change
         if event_type in WITH_MESSAGE and event.ticket_id in messages:
             payload["message"] = message_payload(messages[event.ticket_id])
+        if event.ticket_id in callbacks and event_type.startswith("callback."):
+            payload["callback"] = callback_payload(callbacks[event.ticket_id])
         built.append((event, event_type, payload))
     return built

@@ -19,6 +19,8 @@ class EventType(models.TextChoices):
     MESSAGE_CREATED = "message.created", _("public message (internal notes are never sent)")
     SLA_REMINDER = "sla.reminder", _("SLA reminder")
     SLA_BREACHED = "sla.breached", _("SLA breached")
+    CALLBACK_CREATED = "callback.created", _("call-back requested")
+    CALLBACK_UPDATED = "callback.updated", _("call-back attempt recorded")
 
 
 class WebhookSubscription(models.Model):

@@ -76,3 +76,29 @@ def test_assignment_sends_ticket_assigned(queue, contact, operator):
     payload = WebhookDelivery.objects.get().payload
     assert payload["change"] == {"field": "assignee", "from": None, "to": "operator"}
     assert payload["ticket"]["assignee"] == "operator"
+
+
+def test_a_call_back_request_and_its_outcome_send_callback_events(queue, contact, operator):
+    from tickets.models import CallbackRequest
+    from tickets.services.callbacks import CallbackWish, callback_record_outcome, callback_request
+
+    subscribe("https://portal.example.org/hook", events=["callback.created", "callback.updated"])
+    ticket = ticket_create(
+        queue=queue, requester=contact, channel=Ticket.Channel.WEB, subject="Т", text="x"
+    )
+    callback = callback_request(
+        ticket=ticket,
+        wish=CallbackWish(phone="8 (912) 345-67-89", reason="Секретная причина"),
+        source=CallbackRequest.Source.WEB,
+    )
+    callback_record_outcome(
+        callback=callback, outcome=CallbackRequest.Outcome.NO_ANSWER, actor=operator
+    )
+
+    created, updated = WebhookDelivery.objects.order_by("created_at")
+    assert (created.event, updated.event) == ("callback.created", "callback.updated")
+    assert created.payload["callback"]["source"] == "web"
+    assert updated.payload["callback"]["attempts"] == 1
+    assert updated.payload["change"] == {"field": "callback", "to": "no_answer"}
+    text = str(created.payload) + str(updated.payload)
+    assert "9123456789" not in text and "Секретная" not in text
