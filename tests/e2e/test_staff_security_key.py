@@ -69,6 +69,10 @@ def test_enrol_a_security_key_then_sign_in_with_password_and_key(page, site, art
     page.click("#key-name-form [type=submit]")
     page.wait_for_url(f"{site}/account/security/")
     assert "Тестовый ключ" in page.inner_text("#factors")
+    page.screenshot(path=str(artifacts_dir / "staff-key-listed.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(artifacts_dir / "staff-key-listed-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{site}/admin/")
     assert page.url == f"{site}/admin/"
 

@@ -3,15 +3,21 @@ password, and what a forged, replayed, cloned or foreign answer gets. A software
 authenticator (tests/security/soft_authenticator.py) signs with a real P-256 key."""
 
 import json
+import threading
+from unittest import mock
 
 import pytest
-from django.test import Client
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test import Client, RequestFactory
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from audit.models import AuditEvent
+from staffauth import webauthn as webauthn_module
 from staffauth.checks import check_webauthn_relying_party
 from staffauth.services import factors_reset
+from staffauth.webauthn import KeyRefused, assertion_begin, assertion_verify
 from tests.factories import UserFactory
 from tests.security.soft_authenticator import SoftAuthenticator, b64url
 
@@ -424,3 +430,48 @@ def test_the_script_strings_are_translated(client, translations):
 
     # The catalog is JSON inside the script: non-ASCII letters are \u escapes.
     assert json.dumps("Коснитесь ключа безопасности")[1:-1] in catalog.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_assertions_with_the_same_counter_at_once_let_only_one_in(operator):
+    """The original key and its clone answer at the same moment with the same counter:
+    the row lock makes the second read the counter the first has just advanced."""
+    key = _enrol(Client(), operator)
+    requests = []
+    for _ in range(2):
+        request = RequestFactory().post(SIGN_IN_COMPLETE)
+        request.session = SessionStore()
+        options = assertion_begin(request=request, user=operator)
+        key.sign_count = 0  # the clone's counter stands where the original's does
+        requests.append((request, key.sign_in(options)))
+    outcomes: list[str] = []
+    real_verify = webauthn_module.verify_authentication_response
+    second = threading.Thread(target=_verify, args=(*requests[1], operator, outcomes))
+
+    def verify_while_the_other_waits(**kwargs):
+        # The first holds the key's row lock now: the second starts and must wait for it.
+        if not second.is_alive() and not outcomes:
+            second.start()
+            second.join(timeout=1)
+        return real_verify(**kwargs)
+
+    with mock.patch.object(
+        webauthn_module, "verify_authentication_response", verify_while_the_other_waits
+    ):
+        _verify(*requests[0], operator, outcomes)
+        second.join()
+
+    assert sorted(outcomes) == ["accepted", "invalid_assertion"]
+    assert WebAuthnCredential.objects.get(user=operator).sign_count == 1
+
+
+def _verify(request, answer, user, outcomes: list[str]) -> None:
+    try:
+        assertion_verify(request=request, user=user, data=answer)
+        outcomes.append("accepted")
+    except KeyRefused as refused:
+        outcomes.append(refused.code)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()

@@ -109,7 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<11} {first} {last} — {role}")
         self.stdout.write(
             'Second factor: sign in at /admin/, open /account/security/ ("Sign-in security") '
-            "and add an authenticator app"
+            "and add an authenticator app or a security key"
             + (
                 "; staff pages need it (STAFF_MFA_REQUIRED)."
                 if settings.STAFF_MFA_REQUIRED
