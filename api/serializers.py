@@ -13,6 +13,10 @@ from tickets.models import Attachment, CannedResponse, Contact, Message, Queue, 
 
 
 class QueueSerializer(serializers.ModelSerializer):
+    # Declared: the model field's range differs between SQLite and PostgreSQL, and the
+    # committed schema must be the same on both.
+    sla_first_response_hours = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Queue
         fields = ["id", "slug", "name", "description", "sla_first_response_hours"]
