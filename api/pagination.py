@@ -31,6 +31,14 @@ class IdCursorPagination(CursorPagination):
 
     def get_paginated_response_schema(self, schema):
         body = super().get_paginated_response_schema(schema)
+        # DRF writes OpenAPI 3.0's `nullable`; in 3.1 (JSON Schema) null is a type.
+        for link in ("next", "previous"):
+            body["properties"][link] = {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": "The next (previous) page, null at the end (start).",
+            }
+        body["required"] = ["next", "previous", "results"]
         body["properties"]["estimated_total"] = {
             "type": ["integer", "null"],
             "description": "With ?estimate=1: the planner's row estimate (PostgreSQL), "

@@ -239,3 +239,12 @@ def test_status_of_ticket_list_rows_uses_ticket_choices(api, queue):
     row = api.get(URL).json()["results"][0]
     assert row["status"] in Ticket.Status.values
     assert row["sla"]["state"] in {"green", "amber", "red", "breached", "none"}
+
+
+@pytest.mark.postgres
+def test_estimate_is_the_planners_figure_on_postgresql(client, supervisor, queue):
+    for _ in range(3):
+        TicketFactory(queue=queue)
+    client.force_login(supervisor)
+    body = client.get(URL, {"estimate": "1", "status": "new"}).json()
+    assert isinstance(body["estimated_total"], int)

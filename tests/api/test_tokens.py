@@ -106,3 +106,18 @@ def test_admin_revoke_action(client, supervisor, make_token):
     )
     assert api_token_authenticate(raw=raw, address="") is None
     assert AuditEvent.objects.filter(action="api_token.revoked", actor=supervisor).exists()
+
+
+def test_admin_pages_render_and_never_show_a_secret(client, supervisor, make_token):
+    raw = make_token()
+    token = ApiToken.objects.get()
+    client.force_login(supervisor)
+    for url in (
+        "/admin/api/apitoken/",
+        "/admin/api/apitoken/add/",
+        f"/admin/api/apitoken/{token.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert raw.split("_", 2)[2] not in response.content.decode()
+        assert token.secret_hash not in response.content.decode()
