@@ -455,6 +455,7 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
 WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 # The delivery log keeps this many days (daily prune job).
 WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+
 # --- REST API (api/) -----------------------------------------------------------------
 # Requests per token (or signed-in user, or client address for the public endpoints)
 # per minute, counted in the shared cache; over it: 429 with Retry-After. 0 disables.
