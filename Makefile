@@ -10,7 +10,7 @@ UV_SPEC ?= uv>=0.9,<1
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
 	--custom-compile-command "make lock"
 
-.PHONY: install run test lint format messages migrate bench clean lock
+.PHONY: install run test lint format messages migrate bench clean lock openapi
 
 install: $(STAMP) messages
 
@@ -39,6 +39,11 @@ lock:
 # Compile translations with Babel (pure Python: no gettext needed on the machine).
 messages: $(STAMP)
 	$(BIN)/python bin/compile-messages
+
+# The committed OpenAPI schema of the REST API (tests/api/test_schema.py fails when the
+# code and docs/openapi.yaml differ). English descriptions: the same file everywhere.
+openapi: install
+	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file docs/openapi.yaml
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -17,6 +17,7 @@ urlpatterns = [
     path("anymail/<slug:esp>/inbound/", inbound_webhook, name="anymail_inbound"),
     re_path(r"^anymail/(?P<esp>mailgun)/inbound_mime/$", inbound_webhook),
     path("anymail/mandrill/", inbound_webhook, {"esp": "mandrill"}),
+    path("api/", include("api.urls")),
     path("kb/", include("knowledge_base.urls")),
     path("chat/", include("chat.urls")),
     path("telephony/", include("telephony.urls")),

@@ -46,9 +46,13 @@ def appeal_submit(
     attachments: Iterable[UploadedFile] = (),
     language: str = "ru",
     callback: CallbackWish | None = None,
+    channel: str = Ticket.Channel.WEB,
 ) -> AppealResult:
     """Register what the citizen sent through the form, all in one transaction, and put
     the appeal on the call-back list when they ticked «Перезвоните мне» (`callback`).
+
+    `channel`: the web form's appeals are `web`; the API files them on behalf of the
+    channel they came through, with the same rules.
 
     With an existing `number` whose requester has this e-mail or phone, the text goes on
     that ticket. When that ticket is closed, a new ticket continues it; when the e-mail
@@ -67,14 +71,14 @@ def appeal_submit(
         if requester_matches(existing, email=email, phone=phone):
             try:
                 message_add_from_requester(
-                    ticket=existing, text=text, channel=Ticket.Channel.WEB, attachments=attachments
+                    ticket=existing, text=text, channel=channel, attachments=attachments
                 )
                 return _with_callback(AppealResult(ticket=existing, continued=True), callback)
             except TicketClosedError:
                 new = ticket_continue_in_new(
                     ticket=existing,
                     text=text,
-                    channel=Ticket.Channel.WEB,
+                    channel=channel,
                     subject=subject,
                     requester=contact,
                     queue=queue,
@@ -86,7 +90,7 @@ def appeal_submit(
     ticket = ticket_create(
         queue=queue,
         requester=contact,
-        channel=Ticket.Channel.WEB,
+        channel=channel,
         subject=subject,
         text=text,
         kind=kind,

@@ -1,0 +1,112 @@
+"""Rate limit, CSRF on session writes, the one error shape, no personal data in errors."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.factories import ContactFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/tickets/"
+
+
+def test_over_the_rate_limit_is_429_with_retry_after(api, settings):
+    settings.API_RATE_LIMIT = 3
+    assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get(URL)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_rate_limit_is_per_token(api_as, settings):
+    settings.API_RATE_LIMIT = 1
+    first, second = api_as(), api_as()
+    assert first.get(URL).status_code == 200
+    assert first.get(URL).status_code == 429
+    assert second.get(URL).status_code == 200
+
+
+def test_session_write_without_csrf_token_is_refused(api_user, queue):
+    ticket = TicketFactory(queue=queue)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(api_user)
+    response = browser.post(
+        f"{URL}{ticket.pk}/transition/",
+        json.dumps({"status": "open"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]["message"]
+
+
+def test_session_write_with_csrf_token_is_accepted(api_user, queue):
+    ticket = TicketFactory(queue=queue)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(api_user)
+    token = "k" * 32  # a CSRF secret as the cookie holds it; the header repeats it
+    browser.cookies["csrftoken"] = token
+    response = browser.post(
+        f"{URL}{ticket.pk}/transition/",
+        json.dumps({"status": "open"}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
+
+
+def test_session_reads_need_no_csrf_token(api_user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(api_user)
+    assert browser.get(URL).status_code == 200
+
+
+def test_errors_are_in_russian_by_default_and_english_on_request(client, api_user, translations):
+    russian = client.get(URL).json()["error"]["message"]
+    english = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").json()["error"]["message"]
+    assert "Authorization" in english and english.startswith("Authentication required")
+    assert russian != english
+    assert any("а" <= ch <= "я" for ch in russian.lower())
+
+
+def test_unknown_address_under_api_is_a_json_404(api):
+    response = api.get("/api/v2/nothing/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_invalid_json_is_400(api, queue):
+    response = api.client.post(
+        URL, "{not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {api.token}"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_wrong_method_is_405_in_the_same_shape(api):
+    response = api.client.delete(URL, HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    assert response.status_code == 405
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_errors_about_a_hidden_ticket_reveal_nothing_of_it(api, other_queue):
+    contact = ContactFactory(full_name="Сидоров Пётр", email="petr@example.com")
+    hidden = TicketFactory(queue=other_queue, requester=contact, subject="Секретная тема")
+    for response in (
+        api.get(f"{URL}{hidden.pk}/"),
+        api.post(f"{URL}{hidden.pk}/messages/", {"text": "x"}),
+        api.post(f"{URL}{hidden.pk}/transition/", {"status": "closed"}),
+    ):
+        text = response.content.decode()
+        assert response.status_code == 404
+        for secret in ("Сидоров", "petr@example.com", "Секретная", hidden.reference):
+            assert secret not in text
+
+
+def test_escalation_error_does_not_echo_the_requesters_data(api, queue):
+    contact = ContactFactory(full_name="Сидоров Пётр", email="", phone="+79005554433")
+    ticket = TicketFactory(queue=queue, channel="phone", requester=contact)
+    text = api.post(f"{URL}{ticket.pk}/escalate/", {}).content.decode()
+    assert "Сидоров" not in text and "5554433" not in text
