@@ -25,3 +25,6 @@ urlpatterns = [
     path("dashboard/", include("tickets.dashboard.urls")),
     path("", include("tickets.urls")),
 ]
+
+# A database that does not answer is a 503 "send it again" page, not a 500 (helpdesk/errors.py).
+handler500 = "helpdesk.errors.server_error"
