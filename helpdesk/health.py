@@ -89,3 +89,62 @@ def healthz(request):
         status=200 if healthy else 503,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# --- Probes for orchestrators: /healthz/live and /healthz/ready ----------------------
+
+LIVE_PATH = "/healthz/live"
+READY_PATH = "/healthz/ready"
+
+
+def _probe_response(payload: dict, status: int) -> JsonResponse:
+    response = JsonResponse(payload, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def liveness() -> JsonResponse:
+    """The process answers HTTP: nothing else is asked (a restart cures nothing else)."""
+    return _probe_response({"status": "ok"}, 200)
+
+
+def readiness() -> JsonResponse:
+    """Database, broker and channel layer answer: send this process traffic.
+
+    ok/failing per component only, for anyone: the details are `/healthz`'s, for staff.
+    """
+    checks = {
+        "database": _check(_database),
+        "broker": _check(_broker),
+        "channel_layer": _check(_channel_layer),
+    }
+    healthy = all(check["status"] == "ok" for check in checks.values())
+    return _probe_response(
+        {
+            "status": "ok" if healthy else "failing",
+            "checks": {name: {"status": check["status"]} for name, check in checks.items()},
+        },
+        200 if healthy else 503,
+    )
+
+
+class HealthProbeMiddleware:
+    """Answers the two probe paths before any other middleware runs.
+
+    A probe comes from the orchestrator over plain HTTP, to the container's own address:
+    SecurityMiddleware would redirect it to HTTPS (301), CommonMiddleware would refuse
+    its Host (400, the address is not in ALLOWED_HOSTS), and the session and sign-in
+    middleware would touch the database for nothing. Neither answer says more than
+    ok/failing, so answering them to anyone, on any host, reveals nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            if request.path_info == LIVE_PATH:
+                return liveness()
+            if request.path_info == READY_PATH:
+                return readiness()
+        return self.get_response(request)

@@ -71,6 +71,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz/live and /healthz/ready answer plain-HTTP probes on any host,
+    # before the HTTPS redirect, the host check and the session (helpdesk/health.py).
+    "helpdesk.health.HealthProbeMiddleware",
+    # Request counts and latencies for /metrics (helpdesk/metrics.py).
+    "helpdesk.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -409,7 +414,7 @@ USE_TZ = True
 
 # --- Static and media -------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -434,6 +439,9 @@ for _proxy in TRUSTED_PROXIES:
 # Sent as the X-Healthz-Token header, it shows the health checks' details (errors,
 # timings) to a monitor that is not signed in. Empty: details for signed-in staff only.
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+# Sent as "Authorization: Bearer <token>", it lets a Prometheus scraper read /metrics
+# (supervisors signed in may too). Empty: no token is accepted.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Audit log --------------------------------------------------------------------
 # Security events (sign-in, rights, personal data viewed, exports) are kept this many

@@ -3,11 +3,14 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from helpdesk.health import healthz
+from helpdesk.metrics import metrics
 from tickets.intake.webhooks import inbound_webhook
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:appeal", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # /healthz/live and /healthz/ready are answered by helpdesk.health.HealthProbeMiddleware.
+    path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Before the admin: its login address becomes password + second factor.
     path("", include("staffauth.urls")),
@@ -24,3 +27,6 @@ urlpatterns = [
     path("dashboard/", include("tickets.dashboard.urls")),
     path("", include("tickets.urls")),
 ]
+
+# A database that does not answer is a 503 "send it again" page, not a 500 (helpdesk/errors.py).
+handler500 = "helpdesk.errors.server_error"

@@ -140,3 +140,9 @@ def test_compose_gives_the_web_process_longer_than_its_shutdown_grace():
     web = _compose()["services"]["web"]
 
     assert web["stop_grace_period"] == "15s"
+
+
+def test_compose_web_health_check_asks_the_readiness_probe():
+    test = " ".join(_compose()["services"]["web"]["healthcheck"]["test"])
+
+    assert "http://127.0.0.1:8000/healthz/ready" in test

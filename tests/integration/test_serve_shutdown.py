@@ -7,10 +7,8 @@ TEST_SQLITE_NAME); skipped on the in-memory SQLite database.
 """
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +18,8 @@ import pytest
 from django.conf import settings
 
 from notifications.models import Notification
-from tests.chat.live import _port_free, database_url_for_subprocess
+from tests.chat.live import database_url_for_subprocess
+from tests.integration.web_process import START_TIMEOUT, start_web_process
 from tickets.models import Contact, Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -31,49 +30,17 @@ GRACE = 4
 # A process asked to stop must be gone by the end of the grace period; this much more
 # covers starting the interpreter's exit on a loaded machine, and nothing else.
 EXIT_SLACK = 2
-START_TIMEOUT = 60
 
 
 def _server(tmp_path, *, grace=GRACE, app="helpdesk.asgi:application", production=False):
-    if not _port_free(PORT):
-        pytest.skip(f"port {PORT} is in use")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocess(),
-        "REDIS_URL": settings.REDIS_URL or "",
-        "DEBUG": "false" if production else "true",
-        "SECRET_KEY": "shutdown-test-secret-key-0123456789abcdefghij",
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "CELERY_BROKER_FOLDER": str(tmp_path / "broker"),
-        "EMAIL_URL": f"filemail://{tmp_path / 'mail'}",
-        "CONN_MAX_AGE": "0",
-        "APPEAL_RATE_LIMIT": "0",
-        "LOG_LEVEL": "INFO",
-        "SHUTDOWN_GRACE_SECONDS": str(grace),
-        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
-    }
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpdesk.serve", "-b", "127.0.0.1", "-p", str(PORT), app],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    return start_web_process(
+        tmp_path,
+        port=PORT,
+        database_url=database_url_for_subprocess(),
+        app=app,
+        production=production,
+        extra_env={"CONN_MAX_AGE": "0", "SHUTDOWN_GRACE_SECONDS": str(grace)},
     )
-    url = f"http://127.0.0.1:{PORT}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {(tmp_path / 'server.log').read_text()[-2000:]}")
-        try:
-            httpx.get(f"{url}/healthz", timeout=2)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def _stop_and_wait(proc, *, within):
