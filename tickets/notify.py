@@ -16,11 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import translation
 
 from notifications.automail import greeting_name
 from notifications.models import Notification
 from notifications.services import notification_enqueue
+from tickets.citizen_time import citizen_datetime_in
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
 # (read at, addresses): the queue addresses change a few times a year, appeals arrive
@@ -51,13 +52,6 @@ def queue_addresses_forget() -> None:
     _queue_addresses = None
 
 
-def _format_dt(value: datetime | None, language: str) -> str:
-    if value is None:
-        return ""
-    with translation.override(language):
-        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-
-
 def _feedback_links(ticket: Ticket) -> dict:
     base = f"{settings.SITE_URL}{reverse('tickets:feedback', args=[ticket.reference])}"
 
@@ -85,7 +79,9 @@ def _context(ticket: Ticket) -> dict:
         "queue": ticket.queue.name,
         "status": ticket.status,
         "status_label": _status_label(ticket.status, ticket.language),
-        "due": _format_dt(ticket.first_response_due, ticket.language),
+        "due": citizen_datetime_in(
+            ticket.first_response_due, queue=ticket.queue, language=ticket.language
+        ),
         "sla_hours": ticket.queue.sla_first_response_hours,
         "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
     }
@@ -249,8 +245,10 @@ def _staff_context(ticket: Ticket, language: str) -> dict:
         "subject": ticket.subject,
         "queue": ticket.queue.name,
         "name": ticket.requester.full_name,
-        "due": _format_dt(ticket.first_response_due, language),
-        "created": _format_dt(ticket.created_at, language),
+        "due": citizen_datetime_in(
+            ticket.first_response_due, queue=ticket.queue, language=language
+        ),
+        "created": citizen_datetime_in(ticket.created_at, queue=ticket.queue, language=language),
         "assignee": (ticket.assignee.get_full_name() or ticket.assignee.get_username())
         if ticket.assignee_id
         else "",
