@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from tickets.form_errors import ErrorSummaryMixin
 from tickets.models import Ticket
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import queues_for_appeal
@@ -37,7 +38,7 @@ class AttachmentsMixin(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class AppealForm(AttachmentsMixin, forms.Form):
+class AppealForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
     full_name = forms.CharField(
         label=_("Full name"),
         max_length=255,
@@ -162,14 +163,18 @@ class AppealForm(AttachmentsMixin, forms.Form):
             and not cleaned.get("phone")
             and not (self.has_error("email") or self.has_error("phone"))
         ):
-            raise ValidationError(
-                _("Give an e-mail or a phone number so that we can answer you."),
-                code="contact_required",
+            # Either field fixes it: both are marked, the summary says it once.
+            self.add_error_to_fields(
+                ("email", "phone"),
+                ValidationError(
+                    _("Give an e-mail or a phone number so that we can answer you."),
+                    code="contact_required",
+                ),
             )
         return cleaned
 
 
-class StatusLookupForm(forms.Form):
+class StatusLookupForm(ErrorSummaryMixin, forms.Form):
     number = forms.CharField(
         label=_("Appeal number"),
         max_length=40,
@@ -182,7 +187,7 @@ class StatusLookupForm(forms.Form):
     )
 
 
-class ReplyForm(AttachmentsMixin, forms.Form):
+class ReplyForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
     text = forms.CharField(
         label=_("Your message"),
         max_length=TEXT_MAX_LENGTH,
