@@ -29,6 +29,7 @@ from tickets.selectors import (
     attachment_for_requester,
     ticket_public_messages,
 )
+from tickets.selectors_admin import mask_phone
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
@@ -129,6 +130,10 @@ def appeal_done(request: HttpRequest, number: str) -> HttpResponse:
         "continued": request.GET.get("added") == "1",
         "status_url": request.build_absolute_uri(ticket.get_status_url()),
         "sla_hours": ticket.queue.sla_first_response_hours,
+        # No e-mail to answer to: the page says how the answer reaches them instead.
+        "phone_only": mask_phone(ticket.requester.phone)
+        if ticket.requester.phone and not ticket.requester.email
+        else "",
     }
     return _private(render(request, "tickets/public/appeal_done.html", context))
 
