@@ -31,6 +31,7 @@ from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.citizen_time import citizen_datetime_in, queue_time_zone
 from tickets.models import Message, Queue, Ticket
+from tickets.notify import queue_sender
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
     ANONYMISED_NAME,
@@ -489,7 +490,7 @@ def chat_transcript_send(*, session: ChatSession) -> Notification:
         },
         language=session.language,
         reference=ticket.reference,
-        from_email=ticket.queue.email_address or "",
+        from_email=queue_sender(ticket.queue, session.language),
     )
 
 

@@ -9,6 +9,8 @@ import hashlib
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from notifications.automail import greeting_name
 from notifications.models import Notification
@@ -50,6 +53,22 @@ def queue_addresses() -> frozenset[str]:
 def queue_addresses_forget() -> None:
     global _queue_addresses
     _queue_addresses = None
+
+
+def queue_sender(queue: Queue, language: str) -> str:
+    """«Служба поддержки — Сайт Навигатора <navigator@…>»: the queue's address under a
+    name people recognise in their inbox; "" when the queue has no address (the outbox
+    then sends from DEFAULT_FROM_EMAIL)."""
+    if not queue.email_address:
+        return ""
+    with translation.override(language):
+        name = gettext("Support service — %(queue)s") % {"queue": queue.name}
+    try:
+        sender = str(Address(display_name=name, addr_spec=queue.email_address))
+    except (ValueError, IndexError, HeaderParseError):
+        return queue.email_address
+    # Notification.from_email holds 320 characters.
+    return sender if len(sender) <= 320 else queue.email_address
 
 
 def _feedback_links(ticket: Ticket) -> dict:
@@ -143,7 +162,7 @@ def _requester_item(
         "context": {**_context(ticket), **(extra or {})},
         "language": ticket.language,
         "reference": ticket.reference,
-        "from_email": ticket.queue.email_address or "",
+        "from_email": queue_sender(ticket.queue, ticket.language),
         "headers": _thread_headers(ticket, email, first=first),
         "own": queue_addresses(),
     }
