@@ -2,17 +2,32 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from tickets.form_errors import ErrorSummaryMixin
 from tickets.models import Ticket
-from tickets.numbering import parse_ticket_number
+from tickets.numbering import format_ticket_number, parse_ticket_number
 from tickets.selectors import queues_for_appeal
 from tickets.services import attachments_validate
 from tickets.validators import normalize_phone, validate_inn, validate_phone
 
 TEXT_MAX_LENGTH = 20_000
+
+
+def _example_number_now() -> str:
+    return format_ticket_number(42)
+
+
+# An example number in the configured prefix, read when shown (not at import).
+_example_number = lazy(_example_number_now, str)
+
+
+def _with_example(message: str):
+    """A translated text naming an example number: `%(example)s` → SP-0042."""
+    return lazy(lambda: gettext(message) % {"example": _example_number_now()}, str)()
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -82,7 +97,9 @@ class AppealForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
         label=_("Number of an earlier appeal"),
         max_length=40,
         required=False,
-        help_text=_("If this continues an appeal you already filed, e.g. SP-0042."),
+        help_text=_with_example(
+            gettext_noop("If this continues an appeal you already filed, e.g. %(example)s.")
+        ),
     )
     inn = forms.CharField(
         label=_("INN"),
@@ -146,7 +163,11 @@ class AppealForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
         number = parse_ticket_number(value)
         if number is None:
             raise ValidationError(
-                _("Enter the number as it was given to you, for example SP-0042."),
+                _with_example(
+                    gettext_noop(
+                        "Enter the number as it was given to you, for example %(example)s."
+                    )
+                ),
                 code="invalid_number",
             )
         return number
@@ -178,7 +199,7 @@ class StatusLookupForm(ErrorSummaryMixin, forms.Form):
     number = forms.CharField(
         label=_("Appeal number"),
         max_length=40,
-        widget=forms.TextInput(attrs={"placeholder": "SP-0042", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"placeholder": _example_number(), "autocomplete": "off"}),
     )
     contact = forms.CharField(
         label=_("E-mail or phone given in the appeal"),

@@ -386,3 +386,13 @@ def test_server_error_shows_the_friendly_page_without_a_traceback(client, data):
     assert "Что-то пошло не так" in html
     assert "boom" not in html
     assert "Traceback" not in html
+
+
+def test_the_example_number_follows_the_configured_prefix(client, data, settings):
+    settings.TICKET_PREFIX = "HD"
+
+    page = _main(client.get(URL))
+    refused = _errors(client.post(URL, {**data, "number": "AB-1"}))
+
+    assert "например HD-0042" in page
+    assert refused["number"] == ["Введите номер так, как он был вам выдан, например HD-0042."]
