@@ -100,3 +100,16 @@ def test_the_auto_reply_says_by_when_in_the_same_format(queue, contact, monkeypa
     body = notification_build_email(notification).body
 
     assert "до 5 декабря 2026, 00:07 (МСК)" in body
+
+
+@pytest.mark.django_db
+def test_the_offline_chat_says_by_when_with_the_time_zone(client, queue):
+    response = client.post(
+        "/chat/start/",
+        {"full_name": "Мария", "phone": "+79001234567", "queue": queue.pk, "text": "Вопрос"},
+    )
+
+    data = response.json()
+    assert data["status"] == "offline"
+    assert data["due_text"].startswith("Ответ будет дан до ")
+    assert data["due_text"].endswith(" (МСК).")
