@@ -29,7 +29,9 @@ from chat.models import ChatSession, OperatorPresence
 from chat.selectors import session_summary
 from notifications.models import Notification
 from notifications.services import notification_enqueue
+from tickets.citizen_time import citizen_datetime_in, queue_time_zone
 from tickets.models import Message, Queue, Ticket
+from tickets.notify import queue_sender
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
     ANONYMISED_NAME,
@@ -455,14 +457,15 @@ def chat_transcript_send(*, session: ChatSession) -> Notification:
     email = transcript_recipient(session)
     if not email:
         raise ValidationError(_("No e-mail was given when this chat started."), code="no_email")
+    zone = queue_time_zone(session.ticket.queue)
     lines = [
         {
             "author": line["author"]
             or (_("You") if line["author_kind"] == Message.Author.REQUESTER else _("Operator")),
             "text": line["text"],
-            "time": timezone.localtime(
-                timezone.datetime.fromisoformat(line["created_at"])
-            ).strftime("%H:%M"),
+            "time": timezone.datetime.fromisoformat(line["created_at"])
+            .astimezone(zone)
+            .strftime("%H:%M"),
             "files": ", ".join(f["name"] for f in line["files"]),
         }
         for line in selectors.session_lines(session)
@@ -479,13 +482,15 @@ def chat_transcript_send(*, session: ChatSession) -> Notification:
         context={
             "number": ticket.reference,
             "name": session.citizen_name or ticket.requester.full_name,
-            "date": timezone.localtime(session.started_at).strftime("%d.%m.%Y"),
+            "date": citizen_datetime_in(
+                session.started_at, queue=ticket.queue, language=session.language
+            ),
             "lines": lines,
             "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}" if owner else "",
         },
         language=session.language,
         reference=ticket.reference,
-        from_email=ticket.queue.email_address or "",
+        from_email=queue_sender(ticket.queue, session.language),
     )
 
 

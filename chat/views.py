@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +26,7 @@ from chat import access, lines, selectors, services
 from chat.forms import ChatStartForm
 from chat.models import ChatSession
 from tickets.access import access_attachment_for_staff
+from tickets.citizen_time import citizen_datetime, queue_time_zone
 from tickets.downloads import attachment_response
 from tickets.lookup_limits import lookup_targets_limited
 from tickets.numbering import parse_ticket_number
@@ -158,7 +159,11 @@ def chat_start_view(request: HttpRequest) -> JsonResponse:
             "status": session.status,
             "number": ticket.reference,
             "token": selectors.chat_token_for(session),
-            "due": formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") if due else "",
+            "due": citizen_datetime(due, queue_time_zone(ticket.queue)),
+            "due_text": _("The answer is due by %(due)s.")
+            % {"due": citizen_datetime(due, queue_time_zone(ticket.queue))}
+            if due
+            else "",
             # Where the transcript can go, masked; never the requester's address on file.
             "email": mask_email(services.transcript_recipient(session)),
         }

@@ -12,6 +12,8 @@ from email.utils import getaddresses
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 _NAME_MAX_WORDS = 4
 _NAME_MAX_CHARS = 80
+# Russian patronymics: Иванович, Ильич; Ивановна, Ильинична, Кузьминична.
+_PATRONYMIC = re.compile(r"[а-яё]+(?:ич|вна|чна)$", re.I)
 
 _ROBOT_LOCALPARTS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|"
@@ -84,7 +86,12 @@ def sender_address(headers: Mapping) -> str:
 
 
 def greeting_name(name: str) -> str:
-    """`name` if it looks like a person's name, else "" (the greeting is then neutral).
+    """First name and patronymic («Мария Ивановна») if `name` is a person's full name
+    with a patronymic, else "" (the greeting is then neutral: «Здравствуйте!»).
+
+    Russian official letters address a person by first name and patronymic; a surname
+    alone or a bare first name reads as rude or too familiar, and which word of "Мария
+    Петрова" is the surname cannot be told, so without a patronymic we stay neutral.
 
     Automatic mail goes to addresses that need not have written to us (a web form takes
     any e-mail), so it must not carry free text a stranger typed: a "name" such as
@@ -96,4 +103,14 @@ def greeting_name(name: str) -> str:
         return ""
     if not all(_NAME_WORD.match(word) for word in words):
         return ""
-    return " ".join(words)
+    # "Фамилия Имя Отчество" or "Имя Отчество [Фамилия]": the first patronymic that
+    # follows a word. A surname such as Богданович may look like one, but stands first.
+    for first, patronymic in zip(words, words[1:], strict=False):
+        if _PATRONYMIC.search(patronymic) and not _PATRONYMIC.search(first):
+            return f"{_capitalised(first)} {_capitalised(patronymic)}"
+    return ""
+
+
+def _capitalised(word: str) -> str:
+    """петрова-водкина → Петрова-Водкина (people type names in any case)."""
+    return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))

@@ -2,17 +2,33 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from tickets.form_errors import ErrorSummaryMixin
 from tickets.models import CallbackRequest, Ticket
-from tickets.numbering import parse_ticket_number
+from tickets.numbering import format_ticket_number, parse_ticket_number
 from tickets.selectors import queues_for_appeal
 from tickets.services import CallbackWish, attachments_validate
 from tickets.services.callbacks import callback_window_passed
 from tickets.validators import normalize_phone, validate_inn, validate_phone
 
 TEXT_MAX_LENGTH = 20_000
+
+
+def _example_number_now() -> str:
+    return format_ticket_number(42)
+
+
+# An example number in the configured prefix, read when shown (not at import).
+_example_number = lazy(_example_number_now, str)
+
+
+def _with_example(message: str):
+    """A translated text naming an example number: `%(example)s` → SP-0042."""
+    return lazy(lambda: gettext(message) % {"example": _example_number_now()}, str)()
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -77,7 +93,7 @@ class CallbackFieldsMixin(forms.Form):
         )
 
 
-class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
+class AppealForm(ErrorSummaryMixin, CallbackFieldsMixin, AttachmentsMixin, forms.Form):
     full_name = forms.CharField(
         label=_("Full name"),
         max_length=255,
@@ -121,7 +137,9 @@ class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
         label=_("Number of an earlier appeal"),
         max_length=40,
         required=False,
-        help_text=_("If this continues an appeal you already filed, e.g. SP-0042."),
+        help_text=_with_example(
+            gettext_noop("If this continues an appeal you already filed, e.g. %(example)s.")
+        ),
     )
     inn = forms.CharField(
         label=_("INN"),
@@ -194,7 +212,11 @@ class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
         number = parse_ticket_number(value)
         if number is None:
             raise ValidationError(
-                _("Enter the number as it was given to you, for example SP-0042."),
+                _with_example(
+                    gettext_noop(
+                        "Enter the number as it was given to you, for example %(example)s."
+                    )
+                ),
                 code="invalid_number",
             )
         return number
@@ -211,9 +233,13 @@ class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
             and not cleaned.get("phone")
             and not (self.has_error("email") or self.has_error("phone"))
         ):
-            raise ValidationError(
-                _("Give an e-mail or a phone number so that we can answer you."),
-                code="contact_required",
+            # Either field fixes it: both are marked, the summary says it once.
+            self.add_error_to_fields(
+                ("email", "phone"),
+                ValidationError(
+                    _("Give an e-mail or a phone number so that we can answer you."),
+                    code="contact_required",
+                ),
             )
         if cleaned.get("callback"):
             if not cleaned.get("phone") and not self.has_error("phone"):
@@ -222,11 +248,11 @@ class AppealForm(CallbackFieldsMixin, AttachmentsMixin, forms.Form):
         return cleaned
 
 
-class StatusLookupForm(forms.Form):
+class StatusLookupForm(ErrorSummaryMixin, forms.Form):
     number = forms.CharField(
         label=_("Appeal number"),
         max_length=40,
-        widget=forms.TextInput(attrs={"placeholder": "SP-0042", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"placeholder": _example_number(), "autocomplete": "off"}),
     )
     contact = forms.CharField(
         label=_("E-mail or phone given in the appeal"),
@@ -235,7 +261,7 @@ class StatusLookupForm(forms.Form):
     )
 
 
-class ReplyForm(AttachmentsMixin, forms.Form):
+class ReplyForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
     text = forms.CharField(
         label=_("Your message"),
         max_length=TEXT_MAX_LENGTH,

@@ -9,6 +9,8 @@ import hashlib
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,11 +18,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import translation
+from django.utils.translation import gettext
 
 from notifications.automail import greeting_name
 from notifications.models import Notification
 from notifications.services import notification_enqueue
+from tickets.citizen_time import citizen_datetime_in
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
 # (read at, addresses): the queue addresses change a few times a year, appeals arrive
@@ -51,11 +55,20 @@ def queue_addresses_forget() -> None:
     _queue_addresses = None
 
 
-def _format_dt(value: datetime | None, language: str) -> str:
-    if value is None:
+def queue_sender(queue: Queue, language: str) -> str:
+    """«Служба поддержки — Сайт Навигатора <navigator@…>»: the queue's address under a
+    name people recognise in their inbox; "" when the queue has no address (the outbox
+    then sends from DEFAULT_FROM_EMAIL)."""
+    if not queue.email_address:
         return ""
     with translation.override(language):
-        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        name = gettext("Support service — %(queue)s") % {"queue": queue.name}
+    try:
+        sender = str(Address(display_name=name, addr_spec=queue.email_address))
+    except (ValueError, IndexError, HeaderParseError):
+        return queue.email_address
+    # Notification.from_email holds 320 characters.
+    return sender if len(sender) <= 320 else queue.email_address
 
 
 def _feedback_links(ticket: Ticket) -> dict:
@@ -85,7 +98,9 @@ def _context(ticket: Ticket) -> dict:
         "queue": ticket.queue.name,
         "status": ticket.status,
         "status_label": _status_label(ticket.status, ticket.language),
-        "due": _format_dt(ticket.first_response_due, ticket.language),
+        "due": citizen_datetime_in(
+            ticket.first_response_due, queue=ticket.queue, language=ticket.language
+        ),
         "sla_hours": ticket.queue.sla_first_response_hours,
         "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
     }
@@ -147,7 +162,7 @@ def _requester_item(
         "context": {**_context(ticket), **(extra or {})},
         "language": ticket.language,
         "reference": ticket.reference,
-        "from_email": ticket.queue.email_address or "",
+        "from_email": queue_sender(ticket.queue, ticket.language),
         "headers": _thread_headers(ticket, email, first=first),
         "own": queue_addresses(),
     }
@@ -249,8 +264,10 @@ def _staff_context(ticket: Ticket, language: str) -> dict:
         "subject": ticket.subject,
         "queue": ticket.queue.name,
         "name": ticket.requester.full_name,
-        "due": _format_dt(ticket.first_response_due, language),
-        "created": _format_dt(ticket.created_at, language),
+        "due": citizen_datetime_in(
+            ticket.first_response_due, queue=ticket.queue, language=language
+        ),
+        "created": citizen_datetime_in(ticket.created_at, queue=ticket.queue, language=language),
         "assignee": (ticket.assignee.get_full_name() or ticket.assignee.get_username())
         if ticket.assignee_id
         else "",

@@ -100,7 +100,7 @@
     formView.hidden = true;
     $("chat-offline-done").hidden = false;
     $("chat-offline-number").textContent = data.number;
-    $("chat-offline-due").textContent = data.due ? data.due : "";
+    $("chat-offline-due").textContent = data.due_text || "";
   }
 
   /* ---- the room ---- */

@@ -5,7 +5,7 @@ from email.policy import default
 
 import pytest
 
-from notifications.automail import auto_generated_reason, sender_address
+from notifications.automail import auto_generated_reason, greeting_name, sender_address
 
 OWN = ["navigator@support.example", "support@localhost"]
 
@@ -82,3 +82,27 @@ def test_plain_mapping_of_headers_works_too():
 def test_sender_address_is_lower_cased_address_only():
     assert sender_address({"From": "Мария <Maria@Example.COM>"}) == "maria@example.com"
     assert sender_address({}) == ""
+
+
+@pytest.mark.parametrize(
+    ("full_name", "greeting"),
+    [
+        ("Петрова Мария Ивановна", "Мария Ивановна"),
+        ("Мария Ивановна", "Мария Ивановна"),
+        ("Мария Ивановна Петрова", "Мария Ивановна"),
+        ("петрова мария ивановна", "Мария Ивановна"),
+        ("Богданович Иван Петрович", "Иван Петрович"),
+        ("Кузьмин Лука Ильич", "Лука Ильич"),
+        ("Сидорова Анна-мария Ильинична", "Анна-Мария Ильинична"),
+    ],
+)
+def test_greeting_name_is_the_first_name_and_patronymic(full_name, greeting):
+    assert greeting_name(full_name) == greeting
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    ["Мария Петрова", "Мария", "John Smith", "", "Ильич", "Зайдите на gosuslugi-verify.example"],
+)
+def test_greeting_name_is_empty_without_a_patronymic_so_the_greeting_is_neutral(full_name):
+    assert greeting_name(full_name) == ""

@@ -68,6 +68,7 @@ def test_template_renders_subject_text_and_html(template, language):
     email = _build(template, language)
     words = EXPECTED[template][0 if language == "ru" else 1]
     assert email.subject.startswith("[SP-0042] ")
+    assert email.subject.count("SP-0042") == 1  # the tag, not the number said twice
     assert "\n" not in email.subject
     for word in words:
         assert word in email.body

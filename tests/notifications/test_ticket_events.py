@@ -31,7 +31,7 @@ def test_appeal_mails_one_auto_reply_with_number_deadline_and_status_link(
     message = sent.message()
     assert sent.subject.startswith(f"[{ticket.reference}] ")
     assert sent.to == ["maria@example.com"]
-    assert sent.from_email == "navigator@support.example"
+    assert sent.from_email == "Служба поддержки — Сайт Навигатора <navigator@support.example>"
     assert ticket.get_status_url() in sent.body
     assert message["Auto-Submitted"] == "auto-replied"
     assert message_id_verify(message["Message-ID"]) == ticket.reference

@@ -6,10 +6,11 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import translation
 
 from notifications.models import Notification
 from tests.factories import QueueFactory, TicketFactory
+from tickets.citizen_time import citizen_datetime
 from tickets.models import Attachment, Contact, Message, Ticket, TicketEvent, TicketLink
 
 pytestmark = pytest.mark.django_db
@@ -166,14 +167,14 @@ def test_each_invalid_field_gives_a_russian_error_and_creates_nothing(
     assert not Contact.objects.exists()
 
 
-def test_neither_email_nor_phone_is_refused_with_a_russian_error(client, data):
+def test_neither_email_nor_phone_is_refused_with_a_russian_error_on_both_fields(client, data):
     data["email"] = data["phone"] = ""
 
     response = client.post(URL, data)
 
-    assert _errors(response)["__all__"] == [
-        "Укажите адрес электронной почты или телефон, чтобы мы могли вам ответить."
-    ]
+    message = "Укажите адрес электронной почты или телефон, чтобы мы могли вам ответить."
+    assert _errors(response)["email"] == [message]
+    assert _errors(response)["phone"] == [message]
     assert not Ticket.objects.exists()
 
 
@@ -347,7 +348,8 @@ def test_done_page_shows_the_number_large_the_deadline_and_the_private_link(clie
     ticket = Ticket.objects.get()
     html = response.content.decode()
     assert f'<strong class="ticket-number">{ticket.reference}</strong>' in html
-    due = timezone.localtime(ticket.first_response_due).strftime("%d.%m.%Y %H:%M")
+    with translation.override("ru"):
+        due = citizen_datetime(ticket.first_response_due)
     assert f"Ответ будет дан в течение 24 часов, до {due}." in html
     assert f"/appeal/{ticket.reference}/?t={ticket.token}" in html
 
@@ -371,7 +373,7 @@ def test_done_page_uses_the_hours_of_the_queue_with_russian_plural(client, data,
 
     html = client.post(URL, data, follow=True).content.decode()
 
-    assert re.search(r"в течение 1 часа, до \d\d\.\d\d\.\d{4} \d\d:\d\d", html)
+    assert re.search(r"в течение 1 часа, до \d{1,2} \w+ \d{4}, \d\d:\d\d \(МСК\)", html)
 
 
 def test_server_error_shows_the_friendly_page_without_a_traceback(client, data):
@@ -384,3 +386,13 @@ def test_server_error_shows_the_friendly_page_without_a_traceback(client, data):
     assert "Что-то пошло не так" in html
     assert "boom" not in html
     assert "Traceback" not in html
+
+
+def test_the_example_number_follows_the_configured_prefix(client, data, settings):
+    settings.TICKET_PREFIX = "HD"
+
+    page = _main(client.get(URL))
+    refused = _errors(client.post(URL, {**data, "number": "AB-1"}))
+
+    assert "например HD-0042" in page
+    assert refused["number"] == ["Введите номер так, как он был вам выдан, например HD-0042."]

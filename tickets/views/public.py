@@ -35,6 +35,7 @@ from tickets.selectors import (
     ticket_open_callback,
     ticket_public_messages,
 )
+from tickets.selectors_admin import mask_phone
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
@@ -137,6 +138,10 @@ def appeal_done(request: HttpRequest, number: str) -> HttpResponse:
         "status_url": request.build_absolute_uri(ticket.get_status_url()),
         "sla_hours": ticket.queue.sla_first_response_hours,
         "callback": ticket_open_callback(ticket),
+        # No e-mail to answer to: the page says how the answer reaches them instead.
+        "phone_only": mask_phone(ticket.requester.phone)
+        if ticket.requester.phone and not ticket.requester.email
+        else "",
     }
     return _private(render(request, "tickets/public/appeal_done.html", context))
 

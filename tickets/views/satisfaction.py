@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from tickets.form_errors import ErrorSummaryMixin
 from tickets.selectors import access_ticket_for_requester
 from tickets.services.satisfaction import (
     satisfaction_can_answer,
@@ -21,7 +22,7 @@ from tickets.services.satisfaction import (
 from tickets.views.public import _private, not_found
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(ErrorSummaryMixin, forms.Form):
     solved = forms.TypedChoiceField(
         label=_("Was your problem solved?"),
         choices=[("yes", _("Yes, it was solved")), ("no", _("No, it was not solved"))],
