@@ -277,7 +277,7 @@ class ReplyForm(ErrorSummaryMixin, AttachmentsMixin, forms.Form):
         return value
 
 
-class CallbackForm(CallbackFieldsMixin, forms.Form):
+class CallbackForm(ErrorSummaryMixin, CallbackFieldsMixin, forms.Form):
     """«Перезвоните мне» from the status page."""
 
     phone = forms.CharField(
