@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import ngettext
 
 from api.models import ApiToken, Scope
 from api.services import api_token_create, api_token_revoke, scopes_clean
+from tickets.selectors import staff_users
 
 
 class ApiTokenCreateForm(forms.ModelForm):
@@ -35,11 +35,11 @@ class ApiTokenCreateForm(forms.ModelForm):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(is_active=True, is_staff=True)
+        users = staff_users()
         if request is not None and not request.user.is_superuser:
             # A token acts as its user: only a superuser may issue one for someone else.
             users = users.filter(pk=request.user.pk)
-        self.fields["user"].queryset = users.order_by("username")
+        self.fields["user"].queryset = users
 
     def clean_scopes(self):
         try:

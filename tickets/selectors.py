@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from tickets.models import Attachment, CallbackRequest, Message, Queue, Ticket
@@ -10,6 +11,11 @@ from tickets.validators import normalize_phone
 
 # Compared against when the number is unknown, so a miss costs the same as a wrong token.
 _DUMMY_TOKEN = secrets.token_urlsafe(24)
+
+
+def staff_users() -> QuerySet:
+    """Active staff who may hold a ticket or a token, by user name."""
+    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 def queues_for_appeal() -> QuerySet[Queue]:

@@ -2,7 +2,6 @@
 transition, escalate, link, assign, attachment download."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone, translation
@@ -33,6 +32,7 @@ from tickets.forms import AppealForm
 from tickets.intake.web import appeal_submit
 from tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
 from tickets.numbering import parse_ticket_number
+from tickets.selectors import staff_users
 
 INTERNAL_SCOPE = "tickets:internal"
 PERSONAL_DATA_SCOPE = "contacts:read"
@@ -340,11 +340,7 @@ class TicketAssignView(APIView):
         body.is_valid(raise_exception=True)
         assignee = None
         if body.validated_data["assignee"] is not None:
-            assignee = (
-                get_user_model()
-                .objects.filter(pk=body.validated_data["assignee"], is_active=True, is_staff=True)
-                .first()
-            )
+            assignee = staff_users().filter(pk=body.validated_data["assignee"]).first()
             if assignee is None:
                 raise ValidationError({"assignee": [_("No such operator.")]})
         ticket = _ticket_for_write(request, pk)

@@ -1,12 +1,12 @@
 """Forms of the operator workspace: they parse input; the services decide."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import CallbackRequest, Queue, Ticket, TicketLink
 from tickets.numbering import parse_ticket_number
+from tickets.selectors import staff_users
 from tickets.workflow import TRANSITIONS
 
 
@@ -26,10 +26,6 @@ class MultipleFileField(forms.FileField):
         single = super().clean
         items = data if isinstance(data, list | tuple) else [data]
         return [single(item, initial) for item in items]
-
-
-def staff_users():
-    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 class OperatorChoiceField(forms.ModelChoiceField):
