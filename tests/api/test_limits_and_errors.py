@@ -1,6 +1,7 @@
 """Rate limit, CSRF on session writes, the one error shape, no personal data in errors."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -12,7 +13,14 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/tickets/"
 
 
-def test_over_the_rate_limit_is_429_with_retry_after(api, settings):
+@pytest.fixture
+def one_window(monkeypatch):
+    """Hold the rate limit's clock mid-window: a minute boundary falling between two
+    requests would start a new count and make the test flaky."""
+    monkeypatch.setattr("tickets.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+
+
+def test_over_the_rate_limit_is_429_with_retry_after(api, settings, one_window):
     settings.API_RATE_LIMIT = 3
     assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 200]
     response = api.get(URL)
@@ -21,7 +29,7 @@ def test_over_the_rate_limit_is_429_with_retry_after(api, settings):
     assert response.json()["error"]["code"] == "rate_limited"
 
 
-def test_rate_limit_is_per_token(api_as, settings):
+def test_rate_limit_is_per_token(api_as, settings, one_window):
     settings.API_RATE_LIMIT = 1
     first, second = api_as(), api_as()
     assert first.get(URL).status_code == 200
