@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -283,6 +284,11 @@ OUTBOX_SENDING_TIMEOUT = env.int("OUTBOX_SENDING_TIMEOUT", default=300)
 TICKET_PREFIX = env("TICKET_PREFIX", default="SP")
 SLA_FIRST_RESPONSE_HOURS = env.int("SLA_FIRST_RESPONSE_HOURS", default=24)
 SLA_REMINDER_PERCENT = env.int("SLA_REMINDER_PERCENT", default=75)
+# The queue the first `migrate` creates when there is none, so a fresh install takes
+# appeals and mail at once (the admin renames it or adds more): its name and its inbound
+# address (by default the address part of DEFAULT_FROM_EMAIL).
+DEFAULT_QUEUE_NAME = env("DEFAULT_QUEUE_NAME", default="Служба поддержки")
+DEFAULT_QUEUE_EMAIL = env("DEFAULT_QUEUE_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1])
 # Supervisor dashboard: the SLA compliance target line (%) and how long figures are cached.
 DASHBOARD_SLA_TARGET_PERCENT = env.int("DASHBOARD_SLA_TARGET_PERCENT", default=95)
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)

@@ -9,7 +9,7 @@ from tickets.models.extras import (
 from tickets.models.history import TicketEvent
 from tickets.models.link import TicketLink
 from tickets.models.message import Attachment, Message
-from tickets.models.queue import Mailbox, Queue
+from tickets.models.queue import DEFAULT_QUEUE_SLUG, Mailbox, Queue
 from tickets.models.ticket import Channel, Ticket
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "CannedResponse",
     "Channel",
     "Contact",
+    "DEFAULT_QUEUE_SLUG",
     "InboundEmail",
     "Mailbox",
     "Message",

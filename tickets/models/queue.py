@@ -15,6 +15,10 @@ def default_reminder_percent() -> int:
     return settings.SLA_REMINDER_PERCENT
 
 
+# The queue migration 0008 creates on a fresh install (seed_demo takes it over).
+DEFAULT_QUEUE_SLUG = "general"
+
+
 class Queue(models.Model):
     """One queue per service ("Сайт Навигатора", "Система бронирования"): regulation 8."""
 
