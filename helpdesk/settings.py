@@ -382,6 +382,8 @@ STAFF_MFA_GROUPS = env.list("STAFF_MFA_GROUPS", default=[])
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# django-otp's admin forms never show a TOTP key (ours are read-only lists anyway).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Security keys and passkeys (WebAuthn, django-otp-webauthn). A key is bound to the
 # relying party ID, the site's domain: changing it later makes every enrolled key useless.
 # Unset, it is SITE_URL's host (and staffauth.W001 warns in production).
@@ -534,6 +536,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes narrates every sign-in at INFO; failures and lockouts (WARNING) stay,
+        # and the audit log records sign-ins.
+        "axes": {"level": "WARNING"},
         # `manage.py runserver` (daphne's) logs each request here.
         "django.channels.server": {"filters": ["drop_query_string"]},
     },

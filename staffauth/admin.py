@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from staffauth.services import factors_reset
@@ -55,16 +57,16 @@ admin.site.unregister(User)
 admin.site.register(User, StaffAuthUserAdmin)
 
 
-@admin.register(WebAuthnCredential)
-class SecurityKeyAdmin(admin.ModelAdmin):
-    """Superusers see who has which key; nobody edits one here. A lost key is removed by
-    its owner (with the password) or by a superuser's "Reset second factors"."""
+class FactorAdmin(admin.ModelAdmin):
+    """Superusers see who has which second factor; nobody edits one here, and no secret
+    (TOTP key, recovery code) is shown. A lost factor is removed by its owner (with the
+    password) or by a superuser's "Reset second factors"."""
 
-    list_display = ["user", "name", "created_at", "last_used_at", "sign_count"]
     list_select_related = ["user"]
     search_fields = ["user__username", "name"]
-    fields = ["user", "name", "created_at", "last_used_at", "sign_count", "transports"]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return list(self.fields or [])
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
@@ -80,3 +82,32 @@ class SecurityKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(WebAuthnCredential)
+class SecurityKeyAdmin(FactorAdmin):
+    list_display = ["user", "name", "created_at", "last_used_at", "sign_count"]
+    fields = ["user", "name", "created_at", "last_used_at", "sign_count", "transports"]
+
+
+# django-otp's own admins let a superuser read a colleague's TOTP key and recovery codes
+# (enough to pass their second factor) and edit them: replaced by read-only lists.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAppAdmin(FactorAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+
+@admin.register(StaticDevice)
+class RecoveryCodesAdmin(FactorAdmin):
+    list_display = ["user", "name", "confirmed", "codes_left"]
+    fields = ["user", "name", "confirmed", "codes_left"]
+
+    @admin.display(description=_("Recovery codes left"))
+    def codes_left(self, obj: StaticDevice) -> int:
+        return obj.token_set.count()

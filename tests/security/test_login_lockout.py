@@ -4,6 +4,8 @@ django-axes counts failures per username and per client address separately (the
 address from helpdesk/client_address.py, so a forged X-Forwarded-For changes nothing).
 """
 
+import logging
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
@@ -152,3 +154,14 @@ def test_axes_reset_command_unlocks(client, operator):
     _fail(client, "operator", 5)
     call_command("axes_reset_username", "operator")
     assert _sign_in(client, "operator", PASSWORD).status_code == 302
+
+
+def test_sign_ins_are_not_narrated_in_the_log_but_lockouts_are(client, operator, caplog):
+    caplog.set_level(logging.INFO)
+    _sign_in(client, "operator", PASSWORD)
+    assert not [r for r in caplog.records if r.name.startswith("axes")]
+
+    _fail(client, "operator", 5)
+    axes_records = [r for r in caplog.records if r.name.startswith("axes")]
+    assert axes_records
+    assert all(r.levelno >= logging.WARNING for r in axes_records)
