@@ -120,7 +120,7 @@ def _chats_waiting() -> int:
 
 def _celery_queue_length() -> int | None:
     """Messages waiting in Celery's default queue, on a Redis broker; None otherwise."""
-    broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    broker = settings.CELERY_BROKER_URL or ""
     if not broker.startswith(("redis://", "rediss://")):
         return None
     import redis
@@ -235,7 +235,7 @@ def may_read_metrics(request) -> bool:
     user = request.user
     if user.is_authenticated and user.is_staff and user.has_perm("tickets.supervise"):
         return True
-    token = getattr(settings, "METRICS_TOKEN", "")
+    token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if not token or not header.startswith(METRICS_TOKEN_PREFIX):
         return False

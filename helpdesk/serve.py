@@ -51,7 +51,7 @@ def shutdown_grace_seconds() -> float:
     from django.conf import settings
 
     try:
-        return max(0.0, float(getattr(settings, "SHUTDOWN_GRACE_SECONDS", DEFAULT_GRACE_SECONDS)))
+        return max(0.0, float(settings.SHUTDOWN_GRACE_SECONDS))
     except Exception:  # noqa: BLE001 - settings unusable: the default is still a bound
         return DEFAULT_GRACE_SECONDS
 

@@ -144,7 +144,7 @@ def own_addresses() -> set[str]:
     values = [
         settings.DEFAULT_FROM_EMAIL,
         settings.SERVER_EMAIL,
-        *getattr(settings, "OWN_EMAIL_ADDRESSES", []),
+        *settings.OWN_EMAIL_ADDRESSES,
     ]
     return {addr.lower() for _name, addr in getaddresses(values) if addr}
 

@@ -1,11 +1,12 @@
-"""Search on SQLite (and any database without full-text search): tokenise, strip
-common Russian endings, match any word in title, summary or text, title hits first;
-close title words stand in for typos."""
+"""Search on SQLite (and any database without full-text search): tokenise, take the
+Russian Snowball stems (as PostgreSQL's ``russian`` configuration does), match any word
+in title, summary or text, title hits first; close title words stand in for typos."""
 
 import difflib
 import html
 import re
 
+import snowballstemmer
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
@@ -19,22 +20,16 @@ from knowledge_base.selectors.results import (
 )
 
 SNIPPET_CHARS = 220
-# Common Russian inflection endings, longest first (a crude stand-in for Snowball).
-_RU_ENDINGS_TEXT = (
-    "иями ями ами ией ия ие ий ей ой ый ая яя ое ее ые ие ого его ому ему ыми ими ом ем "
-    "ам ям ах ях ую юю ов ев ью ья ьи ьё ться тся ешь ишь ет ит ут ют ат ят ем им ете ите "
-    "ла ло ли ть ти ал ил ел ыл а я о е ы и у ю ь й"
-)
-_RU_ENDINGS = sorted(set(_RU_ENDINGS_TEXT.split()), key=len, reverse=True)
+# Stems are matched as substrings (LIKE): shorter ones would match unrelated words.
+MIN_STEM_LETTERS = 3
+_RUSSIAN = snowballstemmer.stemmer("russian")
 
 
 def stem(word: str) -> str:
-    """Strip one common Russian ending, keeping at least four letters of the word."""
+    """The Russian Snowball stem of a word (Latin words pass through unchanged)."""
     word = word.lower().replace("ё", "е")
-    for ending in _RU_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    return word
+    stemmed = _RUSSIAN.stemWord(word)
+    return stemmed if len(stemmed) >= MIN_STEM_LETTERS else word
 
 
 def search_fallback(base: QuerySet, query: str, *, limit: int, offset: int) -> SearchPage:

@@ -69,7 +69,7 @@ def mailbox_connect(mailbox: Mailbox) -> imaplib.IMAP4:
         raise MailboxError(
             _("IMAP without TLS is not allowed (set IMAP_ALLOW_INSECURE=true for local testing).")
         )
-    timeout = getattr(settings, "IMAP_TIMEOUT", 60)
+    timeout = settings.IMAP_TIMEOUT
     if mailbox.security == Mailbox.Security.SSL:
         client = imaplib.IMAP4_SSL(
             mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=timeout
@@ -178,7 +178,7 @@ def _mailbox_poll(*, mailbox, limit, ingest, shard: int, shards: int) -> dict:
         if mailbox.archive_folder:
             client.create(_quote(mailbox.archive_folder))  # "already exists" is fine
         _check(client.select(_quote(mailbox.folder)), "SELECT")
-        criteria = getattr(settings, "IMAP_SEARCH", "UNDELETED") or "ALL"
+        criteria = settings.IMAP_SEARCH or "ALL"
         uids = _check(client.uid("SEARCH", None, criteria), "SEARCH")[0].split()
         if shards > 1:
             uids = [uid for uid in uids if int(uid) % shards == shard]
@@ -237,7 +237,7 @@ def _remove_after_commit(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[byt
 
 
 def imap_workers() -> int:
-    return max(1, getattr(settings, "IMAP_WORKERS", 1))
+    return max(1, settings.IMAP_WORKERS)
 
 
 def mailboxes_poll(*, shard: int = 0, shards: int = 1) -> dict:

@@ -66,7 +66,7 @@ class IngestResult:
 
 
 def max_message_bytes() -> int:
-    return getattr(settings, "EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+    return settings.EMAIL_MAX_MESSAGE_BYTES
 
 
 def email_ingest(

@@ -371,7 +371,7 @@ def _charset_hint(msg: EmailMessage) -> str | None:
 def parse_email(raw: bytes, *, max_attachment_bytes: int | None = None) -> ParsedEmail:
     """Parse one raw message. Raises only on input that is not a message at all."""
     if max_attachment_bytes is None:
-        max_attachment_bytes = getattr(settings, "EMAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+        max_attachment_bytes = settings.EMAIL_MAX_ATTACHMENT_BYTES
     raw = _skip_preamble(raw)
     msg = _PARSER.parsebytes(raw)
     parsed = ParsedEmail(headers=msg)
