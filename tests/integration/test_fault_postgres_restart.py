@@ -12,7 +12,6 @@ import pwd
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -108,20 +107,6 @@ def _copy_test_database(url: str) -> None:
         capture_output=True,
         timeout=WAIT,
     )
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    """Production mode serves static files from a collectstatic manifest."""
-    root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        env={**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 50, "STATIC_ROOT": str(root)},
-        check=True,
-        timeout=300,
-    )
-    return root
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """Attachments: the same size and type limits for every door (form, chat, admin)."""
 
+import errno
 import mimetypes
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -11,6 +12,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from tickets.models import Attachment, Message, Ticket
+
+# The disk (or the user's quota) for MEDIA_ROOT is full.
+STORAGE_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def attachment_validate(file: UploadedFile) -> None:
@@ -76,7 +80,18 @@ def attachment_build(
         is_inline=inline,
         content_id=content_id[:255],
     )
-    attachment.file.save(name, file, save=False)
+    field = attachment.file.field
+    storage = attachment.file.storage
+    # The name the file gets, chosen before writing: a write that fails half-way (a full
+    # disk) leaves its part on disk under that name, and nothing else would remove it.
+    target = storage.get_available_name(
+        field.generate_filename(attachment, name), max_length=field.max_length
+    )
+    try:
+        attachment.file = storage.save(target, file, max_length=field.max_length)
+    except OSError:
+        storage.delete(target)
+        raise
     return attachment
 
 
@@ -95,9 +110,21 @@ def attachments_add(
         attachments_validate(files)
     if not files:
         return []
-    return Attachment.objects.bulk_create(
-        [
-            attachment_build(ticket=ticket, message=message, file=file, inline=inline)
-            for file in files
-        ]
-    )
+    built: list[Attachment] = []
+    try:
+        for file in files:
+            built.append(attachment_build(ticket=ticket, message=message, file=file, inline=inline))
+    except OSError as exc:
+        # The caller's transaction rolls back: the files stored so far would be orphans.
+        for attachment in built:
+            attachment.file.storage.delete(attachment.file.name)
+        if exc.errno in STORAGE_FULL_ERRNOS:
+            raise ValidationError(
+                _(
+                    "The server has no room for files right now, and the attached files "
+                    "were not saved. Send your text without the files, or try again later."
+                ),
+                code="storage_full",
+            ) from exc
+        raise
+    return Attachment.objects.bulk_create(built)
