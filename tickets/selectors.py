@@ -1,11 +1,12 @@
-"""Reads for the citizen-facing pages. Nothing here lets a requester see another's data."""
+"""Reads for the citizen-facing pages (nothing here lets a requester see another's data),
+and the few small reads every staff page shares."""
 
 import secrets
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
-from tickets.models import Attachment, CallbackRequest, Message, Queue, Ticket
+from tickets.models import Attachment, CallbackRequest, Mailbox, Message, Queue, Ticket
 from tickets.numbering import parse_ticket_number
 from tickets.validators import normalize_phone
 
@@ -16,6 +17,17 @@ _DUMMY_TOKEN = secrets.token_urlsafe(24)
 def staff_users() -> QuerySet:
     """Active staff who may hold a ticket or a token, by user name."""
     return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+
+
+def mailboxes_failing() -> QuerySet[Mailbox]:
+    """Active mailboxes whose last poll failed (server down, password refused, ...): mail
+    to their queues is not arriving. A successful poll clears the error."""
+    return (
+        Mailbox.objects.filter(is_active=True)
+        .exclude(last_error="")
+        .select_related("queue")
+        .order_by("queue__name", "pk")
+    )
 
 
 def queues_for_appeal() -> QuerySet[Queue]:

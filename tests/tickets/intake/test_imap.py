@@ -1,14 +1,9 @@
 """The IMAP door against a real Dovecot (Debian's dovecot-imapd), started per test."""
 
-import imaplib
 import io
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
-import time
 from email.utils import make_msgid
 from pathlib import Path
 
@@ -16,6 +11,18 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from notifications.models import Notification
+from tests.factories import UserFactory
+from tests.tickets.intake.dovecot import (
+    PASSWORD,
+    USER,
+    append,
+    count,
+    dovecot_crash,
+    dovecot_start,
+    dovecot_stop,
+    free_port,
+)
 from tickets.intake import imap as imap_module
 from tickets.intake.imap import mailbox_poll, mailboxes_poll
 from tickets.intake.ingest import email_ingest_batch
@@ -25,145 +32,17 @@ from tickets.tasks import poll_mailboxes_task
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-USER, PASSWORD = "support", "imap-pass-123"
-PORTS = range(8400, 8500)
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8400-8499")
-
-
-def dovecot_config(root, port: int) -> str:
-    """A throwaway Dovecot 2.3 config: one passwd-file user, maildir, no SSL."""
-    for sub in ("run", "mail", "state"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o755)
-    # Mail is stored as an unprivileged user (Dovecot refuses uid 0).
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        import pwd
-
-        entry = pwd.getpwnam("dovecot")
-        uid, gid = entry.pw_uid, entry.pw_gid
-        os.chown(root / "mail", uid, gid)
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    config = f"""
-protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:{root}/mail/%u
-first_valid_uid = 1
-first_valid_gid = 1
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service auth {{
-  user = root
-}}
-service auth-worker {{
-  user = root
-}}
-service anvil {{
-  chroot =
-}}
-service imap-login {{
-  chroot =
-}}
-protocol imap {{
-  mail_max_userip_connections = 100
-}}
-"""
-    path = root / "dovecot.conf"
-    path.write_text(config)
-    return str(path)
-
 
 @pytest.fixture
 def dovecot():
     # Not under pytest's tmp dir: its 0700 parent would keep Dovecot's users out.
     root = Path(tempfile.mkdtemp(prefix="hd-dovecot-"))
-    port = _free_port()
-    conf = dovecot_config(root, port)
-    process = subprocess.Popen(
-        [DOVECOT, "-F", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None:
-                out = process.stdout.read().decode(errors="replace")
-                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                pytest.fail(f"dovecot did not start: {out}\n{log}")
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("dovecot did not open its port")
+    port = free_port()
     server = {"host": "127.0.0.1", "port": port, "root": root}
-    while True:  # the auth service comes up a moment after the listener
-        try:
-            imap_client(server).logout()
-            break
-        except imaplib.IMAP4.error:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail((root / "dovecot.log").read_text())
-            time.sleep(0.1)
-    yield {"host": "127.0.0.1", "port": port, "root": root}
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    server["process"] = dovecot_start(root, port)
+    yield server
+    dovecot_stop(server["process"])
     shutil.rmtree(root, ignore_errors=True)
-
-
-def imap_client(server) -> imaplib.IMAP4:
-    client = imaplib.IMAP4(server["host"], server["port"])
-    client.login(USER, PASSWORD)
-    return client
-
-
-def append(server, raw: bytes, folder: str = "INBOX") -> None:
-    client = imap_client(server)
-    client.append(folder, None, None, raw)
-    client.logout()
-
-
-def count(server, folder: str = "INBOX") -> int:
-    client = imap_client(server)
-    status, data = client.select(folder)
-    client.logout()
-    return int(data[0]) if status == "OK" else -1
 
 
 @pytest.fixture
@@ -337,3 +216,59 @@ def test_poll_mailboxes_with_two_worker_processes_ingests_everything_once(doveco
     assert count(dovecot) == 0
     assert Ticket.objects.count() == 6
     assert InboundEmail.objects.filter(status=InboundEmail.Status.PROCESSED).count() == 6
+
+
+def _mail_health_line(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    html = client.get("/admin/").content.decode()
+    return html[html.index('id="ws-mail-health"') :][:600] if "ws-mail-health" in html else ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imap_server_down_for_a_poll_then_back_loses_and_duplicates_nothing(
+    dovecot, mailbox, translations
+):
+    """The server goes away in the middle of a poll (after the mail was stored, before it
+    was removed from the server), stays down for the next poll, then comes back."""
+    supervisor = UserFactory(username="mail-watcher", is_superuser=True)
+    first = [message(f"Вопрос {i}", sender=f"citizen{i}@example.com") for i in range(3)]
+    for raw in first:
+        append(dovecot, raw)
+    server = {"process": dovecot["process"]}
+
+    def ingest_then_the_server_dies(raws, **kwargs):
+        results = email_ingest_batch(raws, **kwargs)
+        dovecot_crash(server["process"])
+        return results
+
+    mid_poll = mailbox_poll(mailbox=mailbox, ingest=ingest_then_the_server_dies)
+    while_down = mailbox_poll(mailbox=mailbox)
+    line_while_down = _mail_health_line(supervisor)
+
+    server["process"] = dovecot["process"] = dovecot_start(dovecot["root"], dovecot["port"])
+    second = [message(f"Новый вопрос {i}", sender=f"later{i}@example.com") for i in range(2)]
+    for raw in second:
+        append(dovecot, raw)
+    back = mailbox_poll(mailbox=mailbox)
+    senders = [f"citizen{i}@example.com" for i in range(3)]
+    senders += [f"later{i}@example.com" for i in range(2)]
+    line_after = _mail_health_line(supervisor)
+
+    assert mid_poll["processed"] == 3 and mid_poll["error"]
+    assert while_down["fetched"] == 0 and "ConnectionRefused" in while_down["error"]
+    assert "Почта очереди «Сайт Навигатора» не поступает" in line_while_down
+    assert "ConnectionRefused" in line_while_down
+    # The three stored before the outage come again and are recognised; nothing is lost.
+    assert back == {**back, "fetched": 5, "processed": 2, "duplicate": 3, "error": ""}
+    assert count(dovecot) == 0
+    assert Ticket.objects.count() == 5
+    assert InboundEmail.objects.filter(status=InboundEmail.Status.PROCESSED).count() == 5
+    assert sorted(
+        Notification.objects.filter(kind=Notification.Kind.AUTO_REPLY).values_list(
+            "recipient", flat=True
+        )
+    ) == sorted(senders)
+    assert line_after == ""
