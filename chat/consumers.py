@@ -232,6 +232,8 @@ class CitizenChatConsumer(_ChatConsumerBase):
                 await self.close(code=4401)
             return
         if kind == "ping":
+            if "since" in content:
+                await self.catch_up(_as_int(content.get("since")))
             await self.send_json({"type": "pong"})
         elif kind == "message":
             await self.say(
@@ -261,6 +263,18 @@ class CitizenChatConsumer(_ChatConsumerBase):
                 )
         elif kind == "end":
             await in_thread(services.chat_end)(session_id=self.session_id, by_citizen=True)
+
+    async def catch_up(self, since: int) -> None:
+        """Send again the lines stored after `since` (the widget's newest line at its
+        previous ping). Pushes reach a socket at most once: one published while Redis was
+        away is lost for a socket that stayed open through the outage (a socket that
+        reconnects reloads from the database anyway). The widget skips lines it shows."""
+        for line in await in_thread(self._lines_after)(since):
+            await self.send_json({"type": "line", "line": line})
+
+    def _lines_after(self, since: int) -> list[dict]:
+        session = ChatSession.objects.select_related("ticket").get(pk=self.session_id)
+        return selectors.session_lines(session, after_id=since)
 
     async def hello(self, content):
         self._hello_timer.cancel()

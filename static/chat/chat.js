@@ -172,7 +172,12 @@
     if (msg.status === "waiting") queue(msg.position, msg.eta);
     state.pending.forEach(function (p) { transmit(p); });
     clearInterval(pingTimer);
-    pingTimer = setInterval(function () { send({ type: "ping" }); }, 25000);
+    // Each ping asks for the lines since the previous one: a line pushed while this
+    // socket could not get it (a Redis outage it stayed open through) comes again.
+    var since = state.lastId;
+    pingTimer = setInterval(function () {
+      if (send({ type: "ping", since: since })) since = state.lastId;
+    }, 25000);
   }
 
   function send(obj) {

@@ -88,7 +88,22 @@
     renderPresence();
     renderWaiting();
     clearInterval(heartbeat);
-    heartbeat = setInterval(function () { send({ type: "heartbeat" }); }, 25000 + Math.random() * 10000);
+    Object.keys(chats).forEach(function (id) { chats[id].since = newestId(chats[id]); });
+    heartbeat = setInterval(function () { send({ type: "heartbeat" }); catchUp(); }, 25000 + Math.random() * 10000);
+  }
+
+  function newestId(chat) {
+    return Object.keys(chat.shown).reduce(function (a, id) { return Math.max(a, +id); }, 0);
+  }
+
+  // Lines pushed while this socket could not get them (a Redis outage it stayed open
+  // through) come again: ask for each chat's lines since the previous heartbeat.
+  function catchUp() {
+    Object.keys(chats).forEach(function (id) {
+      var chat = chats[id];
+      if (chat.ended) return;
+      if (send({ type: "history", session: +id, after_id: chat.since || 0 })) chat.since = newestId(chat);
+    });
   }
 
   /* ---- availability ---- */

@@ -402,3 +402,27 @@ def test_the_waiting_line_summaries_are_kept_per_event_loop(queue, chat_operator
 
     assert first["waiting"][0]["subject"] == "Первый вопрос"
     assert second["waiting"][0]["subject"] == "Другой вопрос"
+
+
+async def test_a_ping_with_since_sends_again_the_lines_stored_after_it(queue, chat_operator):
+    """A line whose push a socket missed (Redis away) reaches it with the next ping."""
+    session, token = await _setup(queue, chat_operator)
+    citizen, welcome = await _citizen(token)
+    since = welcome["lines"][-1]["id"]
+    await database_sync_to_async(Message.objects.create)(
+        ticket=session.ticket,
+        author_kind=Message.Author.OPERATOR,
+        author=chat_operator,
+        channel=Ticket.Channel.CHAT,
+        text="Ответ, чей пуш потерялся",
+    )
+
+    await citizen.send_json_to({"type": "ping", "since": since})
+    line = await receive_until(citizen, "line")
+    await receive_until(citizen, "pong")
+    await citizen.send_json_to({"type": "ping", "since": line["line"]["id"]})
+    after_nothing_new = await citizen.receive_json_from()
+    await citizen.disconnect()
+
+    assert line["line"]["text"] == "Ответ, чей пуш потерялся"
+    assert after_nothing_new == {"type": "pong"}
