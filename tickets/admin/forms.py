@@ -121,7 +121,19 @@ LINK_KINDS = [
 ]
 
 
-class LinkForm(forms.Form):
+class OwnIdsForm(forms.Form):
+    """One of several forms on the ticket page: its field ids carry its own prefix, so
+    no two fields share an id and each label names its own field."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class LinkForm(OwnIdsForm):
+    id_prefix = "link"
     kind = forms.ChoiceField(label=_("Link"), choices=LINK_KINDS)
     number = TicketNumberField(label=_("Ticket number"), max_length=30)
 
@@ -131,7 +143,8 @@ class UnlinkForm(forms.Form):
     target = forms.IntegerField()
 
 
-class ContinueForm(forms.Form):
+class ContinueForm(OwnIdsForm):
+    id_prefix = "continue"
     subject = forms.CharField(label=_("Subject of the new ticket"), max_length=255, required=False)
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -142,7 +155,8 @@ MERGE_HELP = _(
 )
 
 
-class MergeForm(forms.Form):
+class MergeForm(OwnIdsForm):
+    id_prefix = "merge"
     number = TicketNumberField(label=_("Merge into ticket"), max_length=30, help_text=MERGE_HELP)
 
 
