@@ -5,13 +5,12 @@ without sideways scrolling. Reports: artifacts/axe/public-<page>-<lang>.json."""
 import pytest
 
 from tests.e2e.axe import axe_violations
+from tests.e2e.staff import LOCALES
 from tests.knowledge_base.factories import ArticleFactory
 from tests.tickets.admin_helpers import new_ticket
 from tickets.services import message_add_reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
 
 
 @pytest.fixture
@@ -40,14 +39,14 @@ def pages(queue, other_queue, operator):
 
 
 def _open(browser, live_server, path, lang, width=1366):
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=LANGUAGES[lang])
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=LOCALES[lang])
     page = context.new_page()
     page.goto(f"{live_server.url}{path}")
     assert page.get_attribute("html", "lang") == lang
     return page
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", LOCALES)
 @pytest.mark.parametrize(
     "name",
     [
@@ -70,7 +69,7 @@ def test_public_page_has_no_wcag_violations(pages, browser, live_server, artifac
     assert axe_violations(page, artifacts_dir / "axe" / f"public-{name}-{lang}.json") == []
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", LOCALES)
 def test_appeal_form_with_errors_has_no_wcag_violations(
     browser, live_server, pages, artifacts_dir, lang
 ):

@@ -6,11 +6,10 @@ Screenshots of both sides go to artifacts/.
 """
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from chat.models import ChatSession
 from tests.chat.live import PORTS, daphne_processes
+from tests.e2e.staff import staff_cookie
 from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
 from tickets.models import Attachment, Message
 
@@ -25,16 +24,6 @@ def server(tmp_path):
         yield urls[0]
 
 
-def _staff_cookie(user, url: str) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": url,
-    }
-
-
 def test_citizen_and_operator_chat_in_the_browser(server, browser, artifacts_dir, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls below are
     # plain blocking calls made between browser steps.
@@ -46,7 +35,7 @@ def test_citizen_and_operator_chat_in_the_browser(server, browser, artifacts_dir
     )
 
     op_ctx = browser.new_context(viewport={"width": 1360, "height": 860}, locale="ru-RU")
-    op_ctx.add_cookies([_staff_cookie(operator, server)])
+    op_ctx.add_cookies([staff_cookie(operator, server)])
     console = op_ctx.new_page()
     console.goto(f"{server}/admin/chat/chatsession/console/")
     console.wait_for_selector("#cc-conn[data-state='ok']")

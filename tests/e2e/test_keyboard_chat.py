@@ -1,0 +1,115 @@
+"""The live chat without a mouse, and its rooms under axe-core: a citizen starts a chat
+and writes, an operator goes online, accepts it and answers, all with the keyboard; the
+chat room and the console with a chat open pass the WCAG 2.1 A/AA rules.
+
+Real daphne (websockets) on the test database: PostgreSQL, or SQLite with TEST_SQLITE_NAME.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.chat.live import PORTS, daphne_processes
+from tests.e2e.axe import axe_violations
+from tests.e2e.keyboard import focus_is_visible, tab_to
+from tests.e2e.staff import LOCALES, signed_in_page
+from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
+from tickets.models import Message
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+    # are plain blocking calls made between browser steps.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    QueueFactory(name="Сайт Навигатора", slug="navigator")
+    UserFactory(username="anna", first_name="Анна", last_name="Смирнова", permissions=CHAT_OPERATOR)
+    with daphne_processes(
+        PORTS["browser"], media_root=tmp_path / "media", extra_env={"CHAT_ROUTING": "manual"}
+    ) as urls:
+        yield urls[0]
+
+
+def _console_online(browser, server, lang):
+    console = signed_in_page(browser, server, "anna", lang)
+    console.goto(f"{server}/admin/chat/chatsession/console/")
+    console.wait_for_selector("#cc-conn[data-state='ok']")
+    tab_to(console, "#cc-availability")
+    for _ in range(3):  # online is the first choice: up until the server says so
+        if console.evaluate("document.querySelector('#cc-availability').value") == "online":
+            break
+        console.keyboard.press("ArrowUp")
+    console.wait_for_function(
+        "document.querySelector('#cc-availability').dataset.state === 'online'"
+    )
+    return console
+
+
+def _citizen_starts_a_chat(browser, server, lang):
+    context = browser.new_context(viewport={"width": 900, "height": 900}, locale=LOCALES[lang])
+    page = context.new_page()
+    page.goto(f"{server}/chat/")
+    tab_to(page, "#cs-full_name")
+    page.keyboard.type("Петрова Мария Ивановна")
+    tab_to(page, "#cs-email")
+    page.keyboard.type("maria@example.com")
+    tab_to(page, "#cs-text")
+    page.keyboard.type("Не приходит СМС-код")
+    tab_to(page, "#chat-start")
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-room:not([hidden])")
+    return page, page.locator("#chat-number").inner_text()
+
+
+def _operator_accepts(console, number):
+    accept = f".cc__wait:has-text('{number}') button"
+    console.wait_for_selector(accept)
+    tab_to(console, accept)
+    assert focus_is_visible(console)
+    console.keyboard.press("Enter")
+    console.wait_for_selector(f".cc__tab:has-text('{number}')")
+
+
+def test_citizen_and_operator_chat_with_the_keyboard_only(server, browser, artifacts_dir):
+    console = _console_online(browser, server, "ru")
+    page, number = _citizen_starts_a_chat(browser, server, "ru")
+    _operator_accepts(console, number)
+    page.wait_for_selector("#chat-operator:has-text('Анна')")
+
+    tab_to(page, "#chat-input")
+    page.keyboard.type("Здравствуйте! Код не приходит уже час.")
+    page.keyboard.press("Enter")
+    console.wait_for_selector(".cc__line--them:has-text('Код не приходит уже час')")
+
+    # Accepting a chat puts the focus in its reply box.
+    assert console.evaluate("document.activeElement.dataset.x") == "input"
+    console.keyboard.type("Добрый день, Мария! Проверяю ваш номер.")
+    console.keyboard.press("Enter")
+    page.wait_for_selector(".chat__line--them:has-text('Проверяю ваш номер')")
+    page.screenshot(path=str(artifacts_dir / "keyboard-chat-citizen.png"))
+    console.screenshot(path=str(artifacts_dir / "keyboard-chat-console.png"))
+
+    operator = get_user_model().objects.get(username="anna")
+    assert Message.objects.filter(author=operator, text__contains="Проверяю ваш номер").exists()
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_chat_room_and_console_with_a_chat_have_no_wcag_violations(
+    server, browser, artifacts_dir, lang
+):
+    console = _console_online(browser, server, lang)
+    page, number = _citizen_starts_a_chat(browser, server, lang)
+    _operator_accepts(console, number)
+    console.keyboard.type("Добрый день!")
+    console.keyboard.press("Enter")
+    page.wait_for_selector(".chat__line--them")
+
+    found = {
+        "room": axe_violations(page, artifacts_dir / "axe" / f"public-chat-room-{lang}.json"),
+        "console": axe_violations(
+            console, artifacts_dir / "axe" / f"operator-chat-console-open-{lang}.json"
+        ),
+    }
+    assert found == {"room": [], "console": []}
