@@ -33,6 +33,7 @@ def pages(queue, other_queue, operator):
         "kb-article": f"/kb/{article.slug}/",
         "kb-search": "/kb/search/?q=пароль",
         "chat": "/chat/",
+        "chat-widget": "/chat/?embed=1",
         "csat": f"/appeal/{resolved.reference}/feedback/?t={resolved.token}&solved=yes&rating=5",
         "not-found": "/appeal/SP-9999/?t=guess",
     }
@@ -59,6 +60,7 @@ def _open(browser, live_server, path, lang, width=1366):
         "kb-article",
         "kb-search",
         "chat",
+        "chat-widget",
         "csat",
         "not-found",
     ],
