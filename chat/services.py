@@ -207,7 +207,8 @@ def _assign(session: ChatSession, presence: OperatorPresence) -> None:
     session.operator = user
     session.accepted_at = timezone.now()
     session.save(update_fields=["status", "operator", "accepted_at"])
-    ticket_assign(ticket=session.ticket, assignee=user, actor=user)
+    # The router and console already checked the queue (chat_queues_for).
+    ticket_assign(ticket=session.ticket, assignee=user, actor=user, check_assignee=False)
     _push(session_group(session.pk), _state_payload(session))
     _push(operator_group(user.pk), {"type": "console.assigned", "chat": session_summary(session)})
 
@@ -349,7 +350,7 @@ def chat_transfer(
         raise ChatError("bad_target", _("Choose another operator."))
     session.operator = to_user
     session.save(update_fields=["operator"])
-    ticket_assign(ticket=session.ticket, assignee=to_user, actor=actor)
+    ticket_assign(ticket=session.ticket, assignee=to_user, actor=actor, check_assignee=False)
     _push(operator_group(actor.pk), {"type": "console.released", "session": session.pk})
     _push(
         operator_group(to_user.pk), {"type": "console.assigned", "chat": session_summary(session)}

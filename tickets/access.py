@@ -52,6 +52,20 @@ def tickets_for_staff(user, queryset: QuerySet[Ticket] | None = None) -> QuerySe
     )
 
 
+def user_may_hold_ticket(user, ticket: Ticket) -> bool:
+    """Whether this staff member could see the ticket without being its assignee: the
+    check before a ticket is handed to them, since the assignment itself would
+    otherwise open a queue their groups do not work (and its requester's data)."""
+    if not user_works_tickets(user):
+        return False
+    if user_sees_all_tickets(user):
+        return True
+    group_ids = set(user.groups.values_list("id", flat=True))
+    return bool(group_ids) and bool(
+        {ticket.queue.operators_group_id, ticket.assigned_group_id} & group_ids
+    )
+
+
 def access_ticket_for_staff(
     user, ticket_id: int | str, *, queryset: QuerySet[Ticket] | None = None
 ) -> Ticket:

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from notifications.models import Notification
+from tests.api.conftest import OPERATOR_PERMISSIONS
 from tests.factories import ContactFactory, TicketFactory, UserFactory
 from tickets.models import Message, Ticket, TicketEvent, TicketLink
 
@@ -135,9 +136,10 @@ def test_link_both_ways_to_a_visible_ticket_only(api, queue, other_queue):
     assert not TicketLink.objects.filter(target=hidden).exists()
 
 
-def test_assign_and_unassign(api, queue):
+def test_assign_and_unassign(api, queue, nav_group):
     ticket = TicketFactory(queue=queue)
-    colleague = UserFactory(username="colleague")
+    colleague = UserFactory(username="colleague", permissions=OPERATOR_PERMISSIONS)
+    colleague.groups.add(nav_group)
     assert api.post(f"{URL}{ticket.pk}/assign/", {"assignee": colleague.pk}).status_code == 200
     ticket.refresh_from_db()
     assert ticket.assignee == colleague
@@ -181,3 +183,16 @@ def test_every_write_needs_the_change_permission(client, queue, nav_group, path)
     response = ApiClient(client, raw).post(f"{URL}{ticket.pk}/{path}", {})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "no_change_permission"
+
+
+def test_assign_to_an_operator_of_another_queue_is_400(api, queue, booking_queue):
+    ticket = TicketFactory(queue=queue)
+    outsider = UserFactory(username="outsider", permissions=OPERATOR_PERMISSIONS)
+    outsider.groups.add(booking_queue.operators_group)
+
+    response = api.post(f"{URL}{ticket.pk}/assign/", {"assignee": outsider.pk})
+
+    assert response.status_code == 400
+    assert "assignee" in response.json()["error"]["fields"]
+    ticket.refresh_from_db()
+    assert ticket.assignee is None

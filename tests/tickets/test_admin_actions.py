@@ -5,7 +5,7 @@ from django.contrib.admin import helpers
 from django.urls import reverse
 
 from tests.factories import TicketFactory
-from tests.tickets.admin_helpers import new_ticket
+from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
 from tickets.models import Ticket, TicketEvent, TicketLink
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,10 @@ def test_assign_to_me_assigns_and_writes_history(client, supervisor, queue):
         assert ticket.events.filter(kind=TicketEvent.Kind.ASSIGNED).exists()
 
 
-def test_assign_to_shows_a_form_first_then_assigns(client, supervisor, operator, queue):
+def test_assign_to_shows_a_form_first_then_assigns(client, supervisor, queue):
+    queue.operators_group = make_group("Навигатор")
+    queue.save(update_fields=["operators_group"])
+    operator = make_operator("nav-op", groups=[queue.operators_group])
     ticket = new_ticket(queue)
     client.force_login(supervisor)
 

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.tickets.admin_helpers import make_operator, new_ticket
+from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
 from tickets.models import CannedResponse, Message, Ticket, TicketEvent, TicketLink
 from tickets.services import message_add_from_requester, message_add_reply
 
@@ -268,8 +268,11 @@ def test_escalating_a_phone_ticket_with_an_email_hands_it_over(client, superviso
 
 
 def test_properties_change_status_assignee_and_queue_with_history(
-    client, supervisor, operator, queue, other_queue
+    client, supervisor, queue, other_queue
 ):
+    other_queue.operators_group = make_group("Бронирование")
+    other_queue.save(update_fields=["operators_group"])
+    operator = make_operator("booking-op", groups=[other_queue.operators_group])
     ticket = new_ticket(queue)
     client.force_login(supervisor)
 

@@ -36,4 +36,5 @@ def ticket_auto_assign(*, ticket: Ticket, actor=None) -> Ticket:
     operator = operator_least_loaded(queue=ticket.queue)
     if operator is None:
         return ticket
-    return ticket_assign(ticket=ticket, assignee=operator, actor=actor)
+    # The queue's own operators group chose them.
+    return ticket_assign(ticket=ticket, assignee=operator, actor=actor, check_assignee=False)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import notify
+from tickets.access import user_may_hold_ticket
 from tickets.events import ticket_event_publish
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.models.ticket import new_ticket_token
@@ -26,8 +27,20 @@ def ticket_lock(ticket: Ticket | int) -> Ticket:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee, actor=None) -> Ticket:
+def ticket_assign(*, ticket: Ticket, assignee, actor=None, check_assignee: bool = True) -> Ticket:
+    """Hand the ticket to `assignee` (None: unassign).
+
+    The assignee must be able to see the ticket's queue or group (`user_may_hold_ticket`):
+    an assignment would otherwise widen their access. Only callers whose own rules already
+    chose the assignee from the ticket's operators pass `check_assignee=False` (automatic
+    assignment, the chat router and console, which also serve queues without a group).
+    """
     ticket = ticket_lock(ticket)
+    if check_assignee and assignee is not None and not user_may_hold_ticket(assignee, ticket):
+        raise ValidationError(
+            {"assignee": _("This operator does not work the ticket's queue or group.")},
+            code="assignee_no_access",
+        )
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
     old = ticket.assignee.get_username() if ticket.assignee else ""

@@ -1,0 +1,95 @@
+"""A ticket is only handed to staff who could see it anyway: assigning must not open
+another queue (and its requesters' personal data) to the assignee."""
+
+import pytest
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
+from tickets.access import tickets_for_staff
+from tickets.services import ticket_assign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def worked_queue(queue):
+    queue.operators_group = make_group("Навигатор")
+    queue.save(update_fields=["operators_group"])
+    return queue
+
+
+@pytest.fixture
+def outsider(other_queue):
+    """Works another queue only."""
+    other_queue.operators_group = make_group("Бронирование")
+    other_queue.save(update_fields=["operators_group"])
+    return make_operator("outsider", groups=[other_queue.operators_group])
+
+
+def test_service_refuses_an_assignee_who_does_not_work_the_queue(worked_queue, outsider):
+    ticket = new_ticket(worked_queue)
+
+    with pytest.raises(ValidationError) as refused:
+        ticket_assign(ticket=ticket, assignee=outsider)
+
+    assert "assignee" in refused.value.message_dict
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    assert not tickets_for_staff(outsider).filter(pk=ticket.pk).exists()
+
+
+def test_member_of_the_ticket_group_may_be_assigned(worked_queue, outsider, other_queue):
+    ticket = new_ticket(worked_queue)
+    ticket.assigned_group = other_queue.operators_group
+    ticket.save(update_fields=["assigned_group"])
+
+    ticket_assign(ticket=ticket, assignee=outsider)
+
+    ticket.refresh_from_db()
+    assert ticket.assignee == outsider
+
+
+def test_admin_properties_refuse_an_assignee_outside_the_queue(
+    client, supervisor, worked_queue, outsider
+):
+    ticket = new_ticket(worked_queue)
+    client.force_login(supervisor)
+
+    page = client.post(
+        reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+        {
+            "_action": "properties",
+            "status": ticket.status,
+            "assignee": outsider.pk,
+            "queue": worked_queue.pk,
+            "priority": ticket.priority,
+            "kind": ticket.kind,
+        },
+    )
+
+    assert page.status_code == 200
+    assert "assignee" in page.context["properties_form"].errors
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_admin_bulk_assign_refuses_an_assignee_outside_the_queue(
+    client, supervisor, worked_queue, outsider
+):
+    ticket = new_ticket(worked_queue)
+    client.force_login(supervisor)
+
+    client.post(
+        reverse("admin:tickets_ticket_changelist"),
+        {
+            "action": "action_assign_to",
+            helpers.ACTION_CHECKBOX_NAME: [ticket.pk],
+            "apply": "1",
+            "assignee": outsider.pk,
+        },
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
