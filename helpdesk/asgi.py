@@ -28,15 +28,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.routing import websocket_urlpatterns as chat_websockets  # noqa: E402
 from helpdesk.gc_schedule import schedule_full_collections  # noqa: E402
 from helpdesk.http_bridge import WSGIBridge  # noqa: E402
+from telephony.routing import websocket_urlpatterns as telephony_websockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": WSGIBridge(django_wsgi_app, workers=settings.HTTP_THREADS),
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(chat_websockets + telephony_websockets))
         ),
     }
 )

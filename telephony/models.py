@@ -27,6 +27,16 @@ class CallRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="calls",
     )
+    # Whom the platform said the call rings (newCall's user/answeringNumber): the one
+    # operator whose screen pops before anyone answers.
+    rang_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rang for"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     user_label = models.CharField(_("user (as sent)"), max_length=100, blank=True)
     queue_label = models.CharField(_("queue (as sent)"), max_length=100, blank=True)
     ring_at = models.DateTimeField(_("rang"), default=timezone.now)

@@ -1,7 +1,6 @@
 """CTI events → the call log, and a missed inbound call → a call-back entry.
 
-One entry point for every source of events (the webhook now; an AMI bridge would call
-the same): `cti_event_record`. Idempotent per call id and event: the first newCall,
+One entry point for every source of events (the webhook and the AMI bridge): `cti_event_record`. Idempotent per call id and event: the first newCall,
 answer and hangup of a call count, repeats change nothing.
 """
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from telephony.events import CtiEvent
 from telephony.models import CallRecord, OperatorPhone
+from telephony.pop import screen_pop_publish
 from tickets.models import Queue, Ticket
 from tickets.services import callback_for_missed_call
 from tickets.validators import phone_e164
@@ -79,12 +79,20 @@ def cti_event_record(*, event: CtiEvent, at: datetime | None = None) -> CallReco
     at = at or timezone.now()
     record = _record_locked(event, at)
     changed: list[str] = []
-    if event.event == "answer" and record.answer_at is None and record.end_at is None:
+    if event.event == "newCall" and record.rang_for_id is None and record.end_at is None:
+        rang_for = operator_for_event(event)
+        if rang_for is not None:
+            record.rang_for = rang_for
+            changed.append("rang_for")
+            screen_pop_publish(record=record, user_id=rang_for.pk, event="newCall")
+    elif event.event == "answer" and record.answer_at is None and record.end_at is None:
         record.answer_at = at
         record.wait_seconds = max(0, int((at - record.ring_at).total_seconds()))
         record.operator = operator_for_event(event)
         record.user_label = event.user or event.answering_number or record.user_label
         changed += ["answer_at", "wait_seconds", "operator", "user_label"]
+        if record.operator is not None:
+            screen_pop_publish(record=record, user_id=record.operator.pk, event="answer")
     elif event.event == "hangup" and record.end_at is None:
         record.end_at = at
         record.cause = event.cause
