@@ -338,6 +338,18 @@ CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
 # Shared secret the phone platform signs CTI events with; empty = /telephony/cti/ is a 404.
 CTI_SECRET = env("CTI_SECRET", default="")
 CTI_MAX_BODY_BYTES = env.int("CTI_MAX_BODY_BYTES", default=16384)
+# The Asterisk manager interface: the bridge (manage.py cti_asterisk) reads its events;
+# click-to-call originates through it (off while AMI_HOST or AMI_SECRET is empty).
+AMI_HOST = env("AMI_HOST", default="")
+AMI_PORT = env.int("AMI_PORT", default=5038)
+AMI_USER = env("AMI_USER", default="")
+AMI_SECRET = env("AMI_SECRET", default="")
+# Dialplan contexts calls from outside enter (their calls are inbound; others outbound).
+AMI_INBOUND_CONTEXTS = env.list("AMI_INBOUND_CONTEXTS", default=["from-trunk", "from-external"])
+# Click-to-call: ring the operator's phone (the channel, {extension} filled in), then
+# dial the number in this context.
+AMI_ORIGINATE_CHANNEL = env("AMI_ORIGINATE_CHANNEL", default="PJSIP/{extension}")
+AMI_ORIGINATE_CONTEXT = env("AMI_ORIGINATE_CONTEXT", default="from-internal")
 
 # --- Live chat --------------------------------------------------------------------
 # auto: the next waiting chat goes to the available operator with the fewest chats;

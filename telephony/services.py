@@ -1,7 +1,8 @@
 """CTI events → the call log, and a missed inbound call → a call-back entry.
 
-One entry point for every source of events (the webhook and the AMI bridge): `cti_event_record`. Idempotent per call id and event: the first newCall,
-answer and hangup of a call count, repeats change nothing.
+One entry point for every source of events (the webhook and the AMI bridge):
+`cti_event_record`. Idempotent per call id and event: the first newCall, answer and
+hangup of a call count, repeats change nothing.
 """
 
 from datetime import datetime

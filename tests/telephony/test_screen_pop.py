@@ -60,9 +60,7 @@ async def _socket(user):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_rung_operator_gets_the_caller_and_only_tickets_they_may_see(
-    queue, other_queue
-):
+async def test_the_rung_operator_gets_the_caller_and_only_tickets_they_may_see(queue, other_queue):
     anna, boris, mine, theirs = await database_sync_to_async(_desk)(queue, other_queue)
     anna_socket, boris_socket = await _socket(anna), await _socket(boris)
     assert (await anna_socket.connect())[0] and (await boris_socket.connect())[0]
@@ -127,9 +125,7 @@ def test_the_panel_is_refused_to_an_operator_the_call_did_not_ring(queue, other_
 
 
 @pytest.mark.django_db
-def test_admin_pages_carry_the_pop_only_for_operators_with_an_extension(
-    client, queue, other_queue
-):
+def test_admin_pages_carry_the_pop_only_for_operators_with_an_extension(client, queue, other_queue):
     anna, *_ = _desk(queue, other_queue)
     nobody = make_operator("no-phone", groups=[queue.operators_group])
     url = reverse("admin:index")
