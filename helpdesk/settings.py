@@ -338,6 +338,9 @@ CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
 # Shared secret the phone platform signs CTI events with; empty = /telephony/cti/ is a 404.
 CTI_SECRET = env("CTI_SECRET", default="")
 CTI_MAX_BODY_BYTES = env.int("CTI_MAX_BODY_BYTES", default=16384)
+# Phone targets on the dashboard: share of missed inbound calls, average speed of answer.
+PHONE_ABANDON_TARGET_PERCENT = env.int("PHONE_ABANDON_TARGET_PERCENT", default=10)
+PHONE_ANSWER_TARGET_SECONDS = env.int("PHONE_ANSWER_TARGET_SECONDS", default=30)
 # The Asterisk manager interface: the bridge (manage.py cti_asterisk) reads its events;
 # click-to-call originates through it (off while AMI_HOST or AMI_SECRET is empty).
 AMI_HOST = env("AMI_HOST", default="")

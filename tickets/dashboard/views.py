@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from audit.services import audit_record
 from tickets.dashboard.exports import EXPORTS, export_csv
 from tickets.dashboard.filters import DashboardFilterForm, DashboardFilters
+from tickets.dashboard.panels import dashboard_panels_render
 from tickets.dashboard.presenters import dashboard_payload
 
 
@@ -53,6 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "querystring": filters.querystring(),
             "payload": dashboard_payload(filters),
             "exports": list(EXPORTS),
+            "panels": dashboard_panels_render(filters, querystring=filters.querystring()),
         },
     )
 
