@@ -13,6 +13,7 @@ class Scope(models.TextChoices):
     TICKETS_INTERNAL = "tickets:internal", _("read and write internal notes")
     CONTACTS_READ = "contacts:read", _("look up contacts")
     KB_READ = "kb:read", _("read the knowledge base")
+    CALLS_READ = "calls:read", _("read the call log")
 
 
 class ApiToken(models.Model):

@@ -199,7 +199,7 @@ class TicketFilterSerializer(serializers.Serializer):
 
     queue = serializers.CharField(required=False, help_text="Queue ids or slugs, comma separated.")
     status = serializers.CharField(required=False, help_text="new, open, pending, resolved, closed")
-    channel = serializers.CharField(required=False, help_text="web, email, phone, chat")
+    channel = serializers.CharField(required=False, help_text="web, email, phone, chat, api")
     kind = serializers.CharField(required=False, help_text="question, problem, complaint, …")
     line = serializers.CharField(required=False, help_text="first, second")
     assignee = serializers.CharField(
@@ -241,7 +241,12 @@ class TicketCreateSerializer(serializers.Serializer):
     """An appeal on behalf of a citizen, with the public form's rules (AppealForm)."""
 
     queue = serializers.IntegerField()
-    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.WEB)
+    channel = serializers.ChoiceField(
+        choices=Ticket.Channel.choices,
+        default=Ticket.Channel.API,
+        help_text="Where the citizen turned to; `api` (the default) for an integration's own "
+        "channel (a portal, a mobile app).",
+    )
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.QUESTION)
     subject = serializers.CharField(max_length=255)
     text = serializers.CharField(max_length=TEXT_MAX_LENGTH)

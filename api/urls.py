@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from api.errors import not_found_view
-from api.views import directory, kb, tickets
+from api.views import directory, kb, phone, tickets
 
 app_name = "api"
 
@@ -40,6 +40,8 @@ v1 = [
         directory.CannedResponseListView.as_view(),
         name="canned-response-list",
     ),
+    path("callbacks/", phone.CallbackListView.as_view(), name="callback-list"),
+    path("calls/", phone.CallRecordListView.as_view(), name="call-list"),
     path("kb/categories/", kb.CategoryListView.as_view(), name="kb-category-list"),
     path("kb/articles/", kb.ArticleListView.as_view(), name="kb-article-list"),
     path("kb/articles/<slug:slug>/", kb.ArticleDetailView.as_view(), name="kb-article-detail"),

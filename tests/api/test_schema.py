@@ -48,6 +48,8 @@ def test_schema_is_openapi_3_1_with_every_endpoint(client):
         "/api/v1/canned-responses/",
         "/api/v1/kb/articles/",
         "/api/v1/kb/search/",
+        "/api/v1/callbacks/",
+        "/api/v1/calls/",
     ):
         assert path in schema["paths"], path
     assert schema["components"]["securitySchemes"]["bearerToken"]["scheme"] == "bearer"

@@ -196,3 +196,14 @@ def test_assign_to_an_operator_of_another_queue_is_400(api, queue, booking_queue
     assert "assignee" in response.json()["error"]["fields"]
     ticket.refresh_from_db()
     assert ticket.assignee is None
+
+
+def test_create_without_a_channel_is_an_api_ticket(api, appeal):
+    del appeal["channel"]
+
+    response = api.post(URL, appeal)
+
+    assert response.status_code == 201
+    assert response.json()["ticket"]["channel"] == "api"
+    assert Ticket.objects.get().channel == Ticket.Channel.API
+    assert Message.objects.get().channel == "api"

@@ -20,6 +20,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("e-mail")
     PHONE = "phone", _("phone")
     CHAT = "chat", _("chat")
+    # Created by an integration through the REST API (a portal, a mobile app).
+    API = "api", _("API")
 
 
 class Ticket(models.Model):
