@@ -79,7 +79,7 @@ def test_per_day_series_has_every_day_with_channels_and_sla(filters):
     series = selectors.dashboard_data(filters).series
     assert [row["day"] for row in series] == [date(2026, 3, 9), date(2026, 3, 10)]
     first, second = series
-    assert first["channels"] == {"web": 1, "email": 1, "phone": 1, "chat": 0}
+    assert first["channels"] == {"web": 1, "email": 1, "phone": 1, "chat": 0, "api": 0}
     assert (first["created"], first["sla_total"], first["sla_met"], first["sla_percent"]) == (
         3,
         5,

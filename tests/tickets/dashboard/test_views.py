@@ -119,7 +119,8 @@ def test_series_csv_has_a_row_per_day_with_channels_and_sla(client, chief, datas
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
     assert rows[0][:2] == ["Дата", "Поступило"]
-    assert rows[1] == ["2026-03-09", "3", "1", "1", "1", "0", "2", "1", "5", "3", "60,0"]
+    # received, then per channel (web, e-mail, phone, chat, API), then the SLA columns
+    assert rows[1] == ["2026-03-09", "3", "1", "1", "1", "0", "0", "2", "1", "5", "3", "60,0"]
     assert rows[2][0] == "2026-03-10" and rows[2][1] == "1"
     assert len(rows) == 3
 
