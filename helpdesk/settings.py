@@ -441,6 +441,32 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Attachments, raw e-mails (quarantined ones too) and files attached to outgoing mail:
+# the local disk by default (one machine), any S3-compatible object store when a bucket is
+# named (several nodes share it; docs/deployment.md). The bucket must be private: files
+# leave only through our access checks, streamed by the web process (tickets/downloads.py),
+# never as a link to the store.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+MEDIA_S3_OPTIONS = {
+    "bucket_name": AWS_STORAGE_BUCKET_NAME,
+    # MinIO, Yandex Object Storage, Ceph RGW: their URL; empty = AWS.
+    "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+    # Empty: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, instance role).
+    "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+    # "path" for MinIO and most self-hosted stores; empty = the SDK's choice.
+    "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="") or None,
+    # A key prefix inside the bucket, e.g. "helpdesk/".
+    "location": env("AWS_LOCATION", default=""),
+    # No ACL per object: the bucket's (private) policy applies.
+    "default_acl": None,
+    # Never replace an object that exists (names are random anyway).
+    "file_overwrite": False,
+    # Seconds; a store that does not answer fails the request instead of holding a thread.
+    "connect_timeout": env.float("AWS_S3_CONNECT_TIMEOUT", default=5),
+    "read_timeout": env.float("AWS_S3_READ_TIMEOUT", default=30),
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -449,6 +475,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "helpdesk.object_storage.ObjectStorage",
+        "OPTIONS": MEDIA_S3_OPTIONS,
+    }
 
 # --- Client addresses and health ------------------------------------------------
 # Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR networks, comma

@@ -4,11 +4,18 @@ Whoever asks (a citizen with a status link, an operator, a chat participant), th
 sent with a Content-Disposition Django builds (RFC 6266, non-ASCII names as filename*),
 a content type that cannot carry extra headers, `nosniff`, and a sandboxing CSP, so an
 uploaded .html or .svg never runs in our origin. Only raster images may be shown inline.
+
+The bytes are streamed by the web process from wherever the file is stored (local disk or
+the object store, `helpdesk/media.py`), never handed out as a link to the store: the
+access check the caller made is the only way in, and nothing bearer-like can leak into a
+log, a Referer or a browser history.
 """
 
 import re
 
 from django.http import FileResponse, Http404
+
+from helpdesk.media import CHUNK_BYTES, open_for_download
 
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
@@ -38,8 +45,10 @@ def file_response(
     """
     content_type = safe_content_type(content_type)
     inline = inline and content_type.split(";")[0].strip().lower() in INLINE_IMAGE_TYPES
+    if not fieldfile:
+        raise Http404
     try:
-        handle = fieldfile.open("rb")
+        handle, size = open_for_download(fieldfile.storage, fieldfile.name)
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
     response = FileResponse(
@@ -48,6 +57,9 @@ def file_response(
         filename=safe_filename(filename),
         content_type=content_type,
     )
+    response.block_size = CHUNK_BYTES
+    if size is not None:
+        response["Content-Length"] = str(size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Referrer-Policy"] = "no-referrer"

@@ -385,6 +385,10 @@ class MessageAdmin(ReadOnlyAdmin):
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ("filename", "ticket", "content_type", "size", "created_at", "download")
+    # The stored file only as the checked download link: the field's own display would
+    # link the storage's URL (none for the object store: tickets/downloads.py).
+    exclude = ("file",)
+    readonly_fields = ("download",)
     list_select_related = ("ticket",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator

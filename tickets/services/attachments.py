@@ -2,6 +2,8 @@
 
 import errno
 import mimetypes
+import re
+import uuid
 from collections.abc import Iterable
 from pathlib import PurePath
 
@@ -15,6 +17,15 @@ from tickets.models import Attachment, Message, Ticket
 
 # The disk (or the user's quota) for MEDIA_ROOT is full.
 STORAGE_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+_EXTENSION = re.compile(r"^\.[a-z0-9]{1,10}$")
+
+
+def attachment_storage_name(filename: str) -> str:
+    """A random name to store a file under, keeping its extension: unguessable, the same
+    length whatever the citizen called it, and never the name of another file (an object
+    store overwrites an object of the same name; the local disk would append a suffix)."""
+    suffix = PurePath(filename).suffix.lower()
+    return uuid.uuid4().hex + (suffix if _EXTENSION.match(suffix) else "")
 
 
 def attachment_validate(file: UploadedFile) -> None:
@@ -85,7 +96,8 @@ def attachment_build(
     # The name the file gets, chosen before writing: a write that fails half-way (a full
     # disk) leaves its part on disk under that name, and nothing else would remove it.
     target = storage.get_available_name(
-        field.generate_filename(attachment, name), max_length=field.max_length
+        field.generate_filename(attachment, attachment_storage_name(name)),
+        max_length=field.max_length,
     )
     try:
         attachment.file = storage.save(target, file, max_length=field.max_length)
