@@ -11,6 +11,9 @@ class TicketsConfig(AppConfig):
         # e-mail doors' system checks register themselves when imported.
         from tickets.intake import checks, webhooks  # noqa: F401
 
+        # The project's own deployment checks (helpdesk/checks.py).
+        import helpdesk.checks  # noqa: F401
+
         webhooks.connect()
 
         # A changed queue address must stop auto-mails to it at once in this process.
