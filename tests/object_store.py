@@ -66,7 +66,7 @@ class ObjectStore:
         return sorted(entry["Key"] for entry in answer.get("Contents", []))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -75,7 +75,7 @@ def _free_port() -> int:
 @contextmanager
 def moto_server(log_path: Path):
     """Start `moto_server` on a free port; yield its URL; stop it afterwards."""
-    port = _free_port()
+    port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -8,11 +8,10 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Anymail inbound webhooks → e-mail intake (a thin adapter, no logic here); the
-        # e-mail doors' system checks register themselves when imported.
-        from tickets.intake import checks, webhooks  # noqa: F401
-
-        # The project's own deployment checks (helpdesk/checks.py).
+        # e-mail doors' and the project's deployment checks (helpdesk/checks.py) register
+        # themselves when imported.
         import helpdesk.checks  # noqa: F401
+        from tickets.intake import checks, webhooks  # noqa: F401
 
         webhooks.connect()
 
