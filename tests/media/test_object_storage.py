@@ -2,12 +2,13 @@
 streamed out only after the same access checks, never handed out as a link."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.media.files import ticket_with_file
 from tests.tickets.admin_helpers import make_group, make_operator
 from tickets.intake.ingest import email_ingest
-from tickets.models import InboundEmail
+from tickets.models import InboundEmail, Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -95,3 +96,34 @@ def test_quarantined_mail_is_kept_in_the_store_and_staff_download_it(object_stor
     response = admin_client.get(reverse("admin:tickets_inboundemail_raw", args=[inbound.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == RAW_MAIL
+
+
+def test_an_appeal_with_a_file_while_the_store_is_down_is_a_503_and_saves_nothing(
+    settings, client, queue
+):
+    from tests.object_store import ObjectStore, free_port
+
+    store = ObjectStore(endpoint_url=f"http://127.0.0.1:{free_port()}", bucket="nobody-listens")
+    options = {**store.options(), "connect_timeout": 1, "read_timeout": 1}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "helpdesk.object_storage.ObjectStorage", "OPTIONS": options},
+    }
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("tickets:appeal"),
+        {
+            "full_name": "Петрова Мария",
+            "email": "maria@example.com",
+            "queue": str(queue.pk),
+            "kind": Ticket.Kind.QUESTION,
+            "subject": "Скан",
+            "text": "Прилагаю",
+            "consent": "on",
+            "attachments": [SimpleUploadedFile("скан.pdf", b"%PDF-1.4", "application/pdf")],
+        },
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert not Ticket.objects.exists()
