@@ -4,6 +4,7 @@ the batch path (bulk_create) and the SLA sweep."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from chat import lines
 from chat import services as chat_services
@@ -68,6 +69,11 @@ def test_the_sla_sweep_sends_reminder_and_breach(queue, contact):
 
 
 def test_assignment_sends_ticket_assigned(queue, contact, operator):
+    # The assignee must work the ticket's queue (tickets.access.user_may_hold_ticket).
+    queue.operators_group = Group.objects.create(name="Навигатор")
+    queue.save(update_fields=["operators_group"])
+    operator.groups.add(queue.operators_group)
+    operator.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     subscribe("https://portal.example.org/hook", events=["ticket.assigned"])
     ticket = ticket_create(
         queue=queue, requester=contact, channel=Ticket.Channel.WEB, subject="Т", text="x"

@@ -280,8 +280,9 @@ class Command(BaseCommand):
                     Ticket.Channel.EMAIL,
                     Ticket.Channel.PHONE,
                     Ticket.Channel.CHAT,
+                    Ticket.Channel.API,
                 ],
-                weights=[40, 30, 20, 10],
+                weights=[40, 30, 20, 10, 3],
             )[0]
             subject = topic[0]
             kind = (
