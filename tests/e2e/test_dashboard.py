@@ -17,7 +17,7 @@ def logged_in_page(browser, live_server, settings):
     NumberSequence.objects.get_or_create(name=COUNTER_NAME)
     call_command("seed_demo", tickets=1500, seed=42, verbosity=0)
     UserFactory(username="chief", is_superuser=True, first_name="Вера", last_name="Начальникова")
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ru-RU")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/login/?next=/dashboard/")
     page.fill("#id_username", "chief")
@@ -33,11 +33,13 @@ def test_dashboard_shows_figures_and_charts_on_demo_data(
     page = logged_in_page
     page.goto(f"{live_server.url}/dashboard/?period=30d")
     assert page.locator("h1").inner_text() == "Панель SLA"
-    assert page.locator("section.dash-tiles .tile").count() == 13
+    assert page.locator("section.dash-tiles .tile").count() == 15
     assert page.locator("[data-panel=phone] .tile").count() == 4  # telephony's panel
-    assert page.locator("svg.chart").count() == 5
+    assert page.locator("svg.chart").count() == 7
     assert page.locator("[data-tile=open] .tile__value").inner_text().isdigit()
     page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(artifacts_dir / "dashboard-phone.png"), full_page=True)
 
 
 def test_dashboard_refreshes_without_reloading(logged_in_page, live_server):

@@ -279,19 +279,22 @@ def stacked_rows(
     empty_message: str,
     width: int = 640,
     row_height: int = 26,
+    end_labels: Sequence[str] | None = None,
 ) -> SafeString:
-    """Horizontal stacked bars: one row per label (queue, operator), total at the end."""
+    """Horizontal stacked bars: one row per label (queue, operator), total at the end
+    (or `end_labels`, one per row, e.g. a rate)."""
     label_width = 170
     top = 34
     height = max(120, top + row_height * len(labels) + 10)
     parts = _open(chart_id, title, description, width, height)
     if not labels:
         return _empty(parts, width, height, empty_message)
-    left, right = label_width, width - 44
+    left, right = label_width, width - (110 if end_labels else 44)
     totals = [sum(v.get(s.key, 0) for s in series) for v in values]
     maximum, _ = nice_max(max(totals) or 1)
     parts += _legend(series, 8, 16)
-    for i, (label, value, total) in enumerate(zip(labels, values, totals, strict=True)):
+    ends = list(end_labels) if end_labels else [str(total) for total in totals]
+    for i, (label, value, end) in enumerate(zip(labels, values, ends, strict=True)):
         y = top + row_height * i
         short = label if len(label) <= 24 else label[:23] + "…"
         parts.append(
@@ -312,7 +315,7 @@ def stacked_rows(
             x += w
         parts.append(
             f'<text x="{x + 6:.1f}" y="{y + row_height / 2 + 4:.1f}" font-size="12" '
-            f'font-weight="600" fill="{TEXT}">{total}</text>'
+            f'font-weight="600" fill="{TEXT}">{escape(end)}</text>'
         )
     parts.append(
         f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + row_height * len(labels)}" '

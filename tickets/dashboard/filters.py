@@ -42,6 +42,7 @@ class DashboardFilters:
     queue_id: int | None = None
     channel: str = ""
     line: str = ""
+    kind: str = ""
     first_day: date = field(init=False)
     last_day: date = field(init=False)
 
@@ -74,6 +75,8 @@ class DashboardFilters:
             kwargs[f"{prefix}channel"] = self.channel
         if self.line:
             kwargs[f"{prefix}line"] = self.line
+        if self.kind:
+            kwargs[f"{prefix}kind"] = self.kind
         return kwargs
 
     def querystring(self) -> str:
@@ -87,6 +90,8 @@ class DashboardFilters:
             params["channel"] = self.channel
         if self.line:
             params["line"] = self.line
+        if self.kind:
+            params["kind"] = self.kind
         return urlencode(params)
 
 
@@ -126,6 +131,9 @@ class DashboardFilterForm(forms.Form):
     line = forms.ChoiceField(
         label=_("Line"), choices=[("", _("All"))] + Ticket.Line.choices, required=False
     )
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("All"))] + Ticket.Kind.choices, required=False
+    )
 
     def __init__(self, data=None, **kwargs):
         # The query string uses `from`/`to`; the form fields cannot be named so.
@@ -156,6 +164,7 @@ class DashboardFilterForm(forms.Form):
             queue_id=queue.pk if queue else None,
             channel=data.get("channel") or "",
             line=data.get("line") or "",
+            kind=data.get("kind") or "",
         )
 
     def _valid_part(self) -> dict:

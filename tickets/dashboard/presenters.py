@@ -17,12 +17,19 @@ from django.utils.translation import ngettext
 
 from tickets.dashboard import charts
 from tickets.dashboard.filters import DashboardFilters
+from tickets.dashboard.sections import dashboard_sections
 from tickets.dashboard.selectors import OPEN_STATUSES, RESPONSE_BUCKETS, DashboardData
 from tickets.dashboard.snapshots import dashboard_data_cached
 from tickets.models import Ticket
 
 CHANNEL_COLORS = {"web": "#0b5cad", "email": "#7a4fd1", "phone": "#e08a00", "chat": "#1e9e8a"}
 STATUS_COLORS = {"new": "#0b5cad", "open": "#f08c00", "pending": "#adb5bd"}
+KIND_COLORS = {
+    "question": "#0b5cad",
+    "problem": "#e08a00",
+    "complaint": "#b3261e",
+    "suggestion": "#1e9e8a",
+}
 BUCKET_COLORS = ["#1e7a3c", "#5c9e31", "#e0a800", "#f08c00", "#b3261e"]
 
 
@@ -162,6 +169,14 @@ def tiles(data: DashboardData) -> list[dict[str, str]]:
             "state": "",
         },
         {
+            "key": "handle_median",
+            "label": _("Median handle time"),
+            "value": format_duration(data.handle["median"]),
+            "hint": _("90th percentile %(p90)s · %(count)s resolved")
+            % {"p90": format_duration(data.handle["p90"]), "count": data.handle["count"]},
+            "state": "",
+        },
+        {
             "key": "csat",
             "label": _("Satisfaction (CSAT)"),
             "value": csat_value + (" / 5" if csat["average"] is not None else ""),
@@ -183,6 +198,11 @@ def tiles(data: DashboardData) -> list[dict[str, str]]:
             "hint": _("received in the period"),
             "state": "",
         },
+    ] + [
+        tile
+        for section in dashboard_sections()
+        if section.key in data.sections
+        for tile in section.tiles(data.sections[section.key])
     ]
 
 
@@ -242,6 +262,38 @@ def chart_svgs(data: DashboardData) -> dict[str, str]:
             series=status_series,
             values=[row["statuses"] for row in data.queues],
             empty_message=_("No open tickets"),
+        ),
+        "kinds": charts.columns(
+            chart_id="chart-kinds",
+            title=_("Appeals by type"),
+            description=_(
+                "Appeals received in the period: questions, problems, complaints, suggestions."
+            ),
+            labels=[str(label) for _value, label in Ticket.Kind.choices],
+            values=[data.kinds.get(value, 0) for value in Ticket.Kind.values],
+            colors=[KIND_COLORS.get(value, "#888") for value in Ticket.Kind.values],
+            empty_message=_("No appeals in the period"),
+        ),
+        "reopen_queues": charts.stacked_rows(
+            chart_id="chart-reopen-queues",
+            title=_("Reopen rate by queue"),
+            description=_(
+                "Tickets resolved in the period per queue: reopened at least once, and the rest."
+            ),
+            labels=[row["name"] for row in data.reopen_queues],
+            end_labels=[
+                f"{format_percent(row['percent'])} ({row['reopened']}/{row['resolved']})"
+                for row in data.reopen_queues
+            ],
+            series=[
+                charts.Series("reopened", _("reopened"), "#b3261e"),
+                charts.Series("kept", _("not reopened"), "#adb5bd"),
+            ],
+            values=[
+                {"reopened": row["reopened"], "kept": row["resolved"] - row["reopened"]}
+                for row in data.reopen_queues
+            ],
+            empty_message=_("No tickets resolved in the period"),
         ),
         "operators": charts.stacked_rows(
             chart_id="chart-operators",
@@ -331,6 +383,21 @@ def metrics(data: DashboardData) -> dict[str, Any]:
             "median_minutes": minutes(data.resolution["median"]),
             "fcr_percent": data.resolution["fcr_percent"],
             "reopen_percent": data.resolution["reopen_percent"],
+        },
+        "handle": {
+            "count": data.handle["count"],
+            "median_minutes": minutes(data.handle["median"]),
+            "p90_minutes": minutes(data.handle["p90"]),
+        },
+        "kinds": data.kinds,
+        "reopen_by_queue": [
+            {key: row[key] for key in ("queue_id", "name", "resolved", "reopened", "percent")}
+            for row in data.reopen_queues
+        ],
+        **{
+            section.key: section.metrics(data.sections[section.key])
+            for section in dashboard_sections()
+            if section.key in data.sections
         },
         "csat": {
             "average": data.satisfaction["average"],

@@ -9,6 +9,8 @@ Definitions (all for the period and filters in `DashboardFilters`):
 - First-response time: tickets first answered in the period, answer time − creation.
 - Resolution time, first-contact resolution and reopen rate: tickets resolved in the period.
 - CSAT: satisfaction responses received in the period (rating 1–5).
+- Handle time, appeals by type, reopen rate by queue: `tickets/dashboard/handling.py`;
+  figures of other apps (chat waiting time): `tickets/dashboard/sections.py`.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 
 from tickets.dashboard.filters import DashboardFilters
+from tickets.dashboard.handling import created_by_kind, handle_time_summary, reopen_by_queue
 from tickets.dashboard.percentiles import (
     grouped_percentiles,
     has_percentile_cont,
     percentile_aggregates,
 )
+from tickets.dashboard.sections import dashboard_sections
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
 S = Ticket.Status
@@ -384,6 +388,10 @@ class DashboardData:
     queues: list[dict[str, Any]]
     operators: list[dict[str, Any]]
     at_risk: list[Ticket]
+    handle: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
+    reopen_queues: list[dict[str, Any]] = field(default_factory=list)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)
     series: list[dict[str, Any]] = field(default_factory=list)
 
@@ -444,6 +452,10 @@ def dashboard_data(filters: DashboardFilters) -> DashboardData:
         queues=open_by_queue_and_status(filters, breakdown),
         operators=operator_stats(filters, breakdown),
         at_risk=tickets_at_risk(filters),
+        handle=handle_time_summary(filters),
+        kinds=created_by_kind(filters),
+        reopen_queues=reopen_by_queue(filters),
+        sections={section.key: section.figures(filters) for section in dashboard_sections()},
     )
     data.series = per_day_series(filters, created_rows, sla_days)
     data.created = {

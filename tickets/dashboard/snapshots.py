@@ -27,7 +27,7 @@ STANDARD_PERIODS = (Period.TODAY, Period.WEEK, Period.MONTH)
 def snapshot_key(filters: DashboardFilters) -> str:
     # The days are part of the key: "7d" means other dates after midnight.
     return (
-        f"dashboard:data:v1:{filters.querystring()}:"
+        f"dashboard:data:v2:{filters.querystring()}:"
         f"{filters.first_day.isoformat()}:{filters.last_day.isoformat()}"
     )
 

@@ -1,0 +1,73 @@
+"""The chats' figures on the supervisor dashboard: how long citizens waited for an
+operator (start → accepted), median and 90th percentile. Registered as a dashboard
+section (tickets never imports chat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.utils.translation import gettext as _
+
+from chat.models import ChatSession
+from tickets.dashboard.filters import DashboardFilters
+from tickets.dashboard.percentiles import grouped_percentiles
+from tickets.dashboard.sections import DashboardSection
+
+
+def chat_waiting_summary(filters: DashboardFilters) -> dict[str, Any]:
+    """Chats started in the period: how many, how many an operator accepted, and the wait
+    of those (p50, p90). The dashboard's ticket filters apply to each chat's ticket."""
+    sessions = ChatSession.objects.filter(
+        started_at__gte=filters.start, started_at__lt=filters.end, **filters.ticket_q("ticket__")
+    ).order_by()
+    row = sessions.aggregate(
+        started=Count("pk"), accepted=Count("pk", filter=Q(accepted_at__isnull=False))
+    )
+    waited = ExpressionWrapper(F("accepted_at") - F("started_at"), output_field=DurationField())
+    values = grouped_percentiles(sessions.filter(accepted_at__isnull=False), waited, (0.5, 0.9))
+    values = values.get(None, {0.5: None, 0.9: None})
+    return {**row, "median": values[0.5], "p90": values[0.9]}
+
+
+def chat_waiting_tiles(figures: dict[str, Any]) -> list[dict[str, str]]:
+    from tickets.dashboard.presenters import format_duration
+
+    return [
+        {
+            "key": "chat_wait_median",
+            "label": _("Median chat wait"),
+            "value": format_duration(figures["median"]),
+            "hint": _("90th percentile %(p90)s · %(accepted)s of %(started)s chats accepted")
+            % {
+                "p90": format_duration(figures["p90"]),
+                "accepted": figures["accepted"],
+                "started": figures["started"],
+            },
+            "state": "",
+        }
+    ]
+
+
+def chat_waiting_metrics(figures: dict[str, Any]) -> dict[str, Any]:
+    from tickets.dashboard.presenters import minutes
+
+    return {
+        "started": figures["started"],
+        "accepted": figures["accepted"],
+        "median_minutes": minutes(figures["median"]),
+        "p90_minutes": minutes(figures["p90"]),
+    }
+
+
+def register() -> None:
+    from tickets.dashboard.sections import dashboard_section_register
+
+    dashboard_section_register(
+        DashboardSection(
+            key="chat_wait",
+            figures=chat_waiting_summary,
+            tiles=chat_waiting_tiles,
+            metrics=chat_waiting_metrics,
+        )
+    )
