@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from tickets.models import (
+    CannedResponse,
     Contact,
     Message,
     Queue,
@@ -15,6 +16,7 @@ from tickets.models import (
     TicketEvent,
     TicketLink,
 )
+from tickets.selectors_admin import canned_responses_for
 from tickets.services import ticket_create
 from tickets.validators import inn_is_valid
 
@@ -142,3 +144,18 @@ def test_seed_prints_a_progress_bar_with_rows_per_second():
 
     assert "rows/s" in output
     assert "100.0%" in output
+
+
+def test_seed_gives_every_queue_canned_answers_with_filled_placeholders_once():
+    _seed(tickets=20)
+    _seed(tickets=0)  # a second run adds no copies
+
+    operator = get_user_model().objects.get(username="operator1")
+    for queue in Queue.objects.all():
+        ticket = Ticket.objects.filter(queue=queue).first()
+        answers = canned_responses_for(ticket, operator)
+        assert any(c.queue_id == queue.pk for c, _text in answers), queue.slug
+        assert all("{number}" not in text for _c, text in answers)
+        assert any(ticket.reference in text for _c, text in answers)
+    titles = list(CannedResponse.objects.values_list("title", "queue_id"))
+    assert len(titles) == len(set(titles))

@@ -34,6 +34,7 @@ from tickets.demo.bulk import (
     RowWriter,
     ticket_ids_by_number,
 )
+from tickets.demo.canned import seed_canned_responses
 from tickets.demo.vocabulary import (
     CHAT_APPS,
     DAYS,
@@ -91,6 +92,7 @@ class Command(BaseCommand):
             queues = self._queues()
             groups = self._groups()
             staff = self._staff(groups)
+            seed_canned_responses()
         operators = [u for u in staff if u.username.startswith("operator")]
         specialist = next(u for u in staff if u.username == "specialist")
         contacts = self._contacts(rng, count)
