@@ -289,6 +289,9 @@ SLA_REMINDER_PERCENT = env.int("SLA_REMINDER_PERCENT", default=75)
 # address (by default the address part of DEFAULT_FROM_EMAIL).
 DEFAULT_QUEUE_NAME = env("DEFAULT_QUEUE_NAME", default="Служба поддержки")
 DEFAULT_QUEUE_EMAIL = env("DEFAULT_QUEUE_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1])
+# When operators are on the line, as the public footer states it: ISO weekdays and a
+# time span in TIME_ZONE ("1-5 09:00-18:00"); empty: round the clock.
+SUPPORT_HOURS = env("SUPPORT_HOURS", default="1-5 09:00-18:00")
 # Supervisor dashboard: the SLA compliance target line (%) and how long figures are cached.
 DASHBOARD_SLA_TARGET_PERCENT = env.int("DASHBOARD_SLA_TARGET_PERCENT", default=95)
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
@@ -6,8 +7,17 @@ from helpdesk.health import healthz
 from helpdesk.metrics import metrics
 from tickets.intake.webhooks import inbound_webhook
 
+
+class FaviconRedirect(RedirectView):
+    # Resolved per request: the manifest storage knows the hashed name only at run time.
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:appeal", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the pages link to.
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("healthz", healthz, name="healthz"),
     # /healthz/live and /healthz/ready are answered by helpdesk.health.HealthProbeMiddleware.
     path("metrics", metrics, name="metrics"),
