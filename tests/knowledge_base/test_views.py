@@ -63,7 +63,8 @@ def test_index_query_count_does_not_grow_with_articles(client, django_assert_max
         for m in range(4):
             ArticleFactory(category=category, slug=f"c{n}-a{m}")
 
-    with django_assert_max_num_queries(4):
+    # One more than the index needs: the footer's queue deadlines (a constant).
+    with django_assert_max_num_queries(5):
         client.get("/kb/")
 
 
