@@ -97,7 +97,7 @@ def test_register_a_call_and_read_out_the_number(page, live_server, artifacts_di
 def test_reply_to_a_ticket_with_a_canned_answer(page, live_server, demo, artifacts_dir):
     page.goto(f"{live_server.url}/admin/tickets/ticket/")
     page.wait_for_selector("#result_list")
-    assert page.locator("#result_list tbody tr").count() == 100
+    assert page.locator("#result_list tbody tr").count() > 1
     page.screenshot(path=str(artifacts_dir / "admin-changelist.png"), full_page=False)
 
     page.fill("#searchbar", f"sp{demo.number}")
@@ -116,3 +116,16 @@ def test_reply_to_a_ticket_with_a_canned_answer(page, live_server, demo, artifac
     demo.refresh_from_db()
     assert demo.first_response_at is not None
     assert demo.status == Ticket.Status.OPEN
+
+
+def test_the_ticket_list_fits_1366_px_without_scrolling_sideways(page, live_server, artifacts_dir):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/admin/tickets/ticket/?show=all")
+    page.wait_for_selector("#result_list")
+
+    assert page.locator("#result_list tbody tr").count() == 100
+    assert page.title().startswith("Обращения")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    results = page.locator(".results")
+    assert results.evaluate("el => el.scrollWidth <= el.clientWidth")
+    page.screenshot(path=str(artifacts_dir / "admin-changelist-1366.png"), full_page=False)

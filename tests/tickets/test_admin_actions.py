@@ -15,7 +15,8 @@ URL = reverse("admin:tickets_ticket_changelist")
 
 def _post(client, action, tickets, **extra):
     data = {"action": action, helpers.ACTION_CHECKBOX_NAME: [t.pk for t in tickets], **extra}
-    return client.post(URL, data)
+    # From the "all tickets" view: the default one lists open tickets only.
+    return client.post(f"{URL}?show=all", data)
 
 
 def test_assign_to_me_assigns_and_writes_history(client, supervisor, queue):
@@ -106,3 +107,21 @@ def test_delete_action_is_not_offered(client, supervisor):
     response = client.get(URL)
 
     assert "delete_selected" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(1, "1 обращение назначено вам."), (2, "2 обращения назначены вам."), (5, "5 обращений")],
+)
+def test_action_messages_use_russian_plurals(client, supervisor, queue, translations, count, text):
+    tickets = [new_ticket(queue) for _ in range(count)]
+    client.force_login(supervisor)
+
+    response = client.post(
+        f"{URL}?show=all",
+        {"action": "action_assign_to_me", helpers.ACTION_CHECKBOX_NAME: [t.pk for t in tickets]},
+        HTTP_ACCEPT_LANGUAGE="ru",
+        follow=True,
+    )
+
+    assert text in response.content.decode()

@@ -164,3 +164,63 @@ def test_changelist_links_to_register_call(client, supervisor):
     html = client.get(URL).content.decode()
 
     assert reverse("admin:tickets_ticket_register_call") in html
+
+
+def _ordered_numbers(response) -> list[int]:
+    return [t.number for t in response.context["cl"].result_list]
+
+
+def test_the_default_view_lists_open_tickets_only(client, supervisor, queue):
+    open_ticket = new_ticket(queue)
+    closed = TicketFactory(queue=queue, status=Ticket.Status.CLOSED)
+    resolved = TicketFactory(queue=queue, status=Ticket.Status.RESOLVED)
+    client.force_login(supervisor)
+
+    assert _numbers(client.get(URL)) == {open_ticket.number}
+    assert _numbers(client.get(URL, {"show": "all"})) == {
+        open_ticket.number,
+        closed.number,
+        resolved.number,
+    }
+    assert _numbers(client.get(URL, {"status__exact": "closed"})) == {closed.number}
+
+
+def test_the_default_order_is_the_most_urgent_first_answer_first(client, supervisor, queue):
+    now = timezone.now()
+    later = new_ticket(queue)
+    overdue = new_ticket(queue)
+    answered = new_ticket(queue)
+    soon = new_ticket(queue)
+    Ticket.objects.filter(pk=later.pk).update(first_response_due=now + timedelta(hours=20))
+    Ticket.objects.filter(pk=overdue.pk).update(first_response_due=now - timedelta(hours=3))
+    Ticket.objects.filter(pk=soon.pk).update(first_response_due=now + timedelta(hours=1))
+    Ticket.objects.filter(pk=answered.pk).update(
+        first_response_due=now - timedelta(hours=30), first_response_at=now
+    )
+    client.force_login(supervisor)
+
+    assert _ordered_numbers(client.get(URL)) == [
+        overdue.number,
+        soon.number,
+        later.number,
+        answered.number,
+    ]
+
+
+def test_the_title_says_appeals_in_russian(client, supervisor, translations):
+    client.force_login(supervisor)
+
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert "<title>Обращения |" in html
+    assert "Выберите обращение" not in html
+
+
+def test_queue_and_channel_share_a_column(client, supervisor, queue, translations):
+    new_ticket(queue, channel="phone")
+    client.force_login(supervisor)
+
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert '<small class="ws-channel">телефон</small>' in html
+    assert "column-channel" not in html

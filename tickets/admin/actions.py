@@ -24,7 +24,8 @@ class TicketActionsMixin:
         "action_merge",
     ]
 
-    def _each(self, request, queryset, call, done_message):
+    def _each(self, request, queryset, call, done_message: tuple[str, str]):
+        """Run `call` on each ticket; `done_message` is (singular, plural) for ngettext."""
         done, failed = 0, []
         for ticket in queryset.select_related("queue", "requester"):
             try:
@@ -33,7 +34,9 @@ class TicketActionsMixin:
             except ValidationError as exc:
                 failed.append(f"{ticket.reference}: {' '.join(exc.messages)}")
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            singular, plural = done_message
+            text = ngettext(singular, plural, done) % {"count": done}
+            self.message_user(request, text, messages.SUCCESS)
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
@@ -57,7 +60,7 @@ class TicketActionsMixin:
             request,
             queryset,
             lambda t: services.ticket_assign(ticket=t, assignee=request.user, actor=request.user),
-            _("%(count)s tickets assigned to you."),
+            ("%(count)s ticket assigned to you.", "%(count)s tickets assigned to you."),
         )
 
     @admin.action(description=gettext_lazy("Assign to…"), permissions=["change"])
@@ -69,7 +72,7 @@ class TicketActionsMixin:
                 request,
                 queryset,
                 lambda t: services.ticket_assign(ticket=t, assignee=assignee, actor=request.user),
-                _("%(count)s tickets assigned."),
+                ("%(count)s ticket assigned.", "%(count)s tickets assigned."),
             )
             return None
         return self._intermediate(
@@ -97,7 +100,7 @@ class TicketActionsMixin:
                 request,
                 queryset,
                 lambda t: services.ticket_set_status(ticket=t, status=status, actor=request.user),
-                _("Status changed on %(count)s tickets."),
+                ("Status changed on %(count)s ticket.", "Status changed on %(count)s tickets."),
             )
             return None
         return self._intermediate(
@@ -110,7 +113,10 @@ class TicketActionsMixin:
             request,
             queryset,
             lambda t: services.ticket_escalate(ticket=t, actor=request.user),
-            _("%(count)s tickets handed to the second line."),
+            (
+                "%(count)s ticket handed to the second line.",
+                "%(count)s tickets handed to the second line.",
+            ),
         )
 
     @admin.action(description=gettext_lazy("Merge…"), permissions=["change"])

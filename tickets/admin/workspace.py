@@ -8,6 +8,7 @@ from django.forms import Media
 from django.http import HttpResponseRedirect
 from django.urls import get_script_prefix, path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +16,7 @@ from audit.services import audit_record
 from tickets.access import tickets_for_staff, user_sees_all_tickets, user_sees_personal_data
 from tickets.admin import views
 from tickets.admin.actions import TicketActionsMixin
+from tickets.admin.changelist import URGENCY_ORDERING, OpenFilter
 from tickets.admin.pagination import EstimatedCountPaginator
 from tickets.admin.site import model_admin_view
 from tickets.models import (
@@ -95,12 +97,12 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         "status_badge",
         "sla_countdown",
         "queue_name",
-        "channel",
         "line_short",
         "assignee_short",
     )
     list_display_links = None
     list_filter = (
+        OpenFilter,
         "status",
         "queue",
         "channel",
@@ -112,7 +114,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     list_select_related = ("queue", "requester", "assignee")
     list_per_page = 100
     list_max_show_all = 500
-    ordering = ("-number",)
+    ordering = URGENCY_ORDERING
     sortable_by = ("number_link", "sla_countdown")
     search_fields = ("number",)  # the real search is `tickets_search` (index-backed)
     search_help_text = gettext_lazy(
@@ -128,6 +130,11 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         return super().media + WORKSPACE_MEDIA
 
     # --- Who sees what -------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
+        )
 
     def get_queryset(self, request):
         return tickets_for_staff(request.user, super().get_queryset(request))
@@ -175,9 +182,14 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
             contact,
         )
 
-    @admin.display(description=gettext_lazy("queue"), ordering="queue")
+    @admin.display(description=gettext_lazy("queue and channel"), ordering="queue")
     def queue_name(self, obj):
-        return format_html('<span class="ws-queue">{}</span>', obj.queue.name)
+        # One column for both: the list fits 1366 px without scrolling sideways.
+        return format_html(
+            '<span class="ws-queue">{}</span><br><small class="ws-channel">{}</small>',
+            obj.queue.name,
+            obj.get_channel_display(),
+        )
 
     @admin.display(description=gettext_lazy("line"), ordering="line")
     def line_short(self, obj):
