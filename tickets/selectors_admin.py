@@ -36,7 +36,9 @@ SLA_RED_HOURS = 2
 
 # --- Search --------------------------------------------------------------------------
 
-_PHONEISH = re.compile(r"^\+?[\d\s\-().]{5,}$")
+# A phone or its beginning: "+7916", "8 (916) 12", "916 12"; a lone "8916"/"9161" is
+# also read as the start of a mobile number (and as a ticket number: both are searched).
+_PHONEISH = re.compile(r"^(\+[\d\s\-().]{2,}|[\d\s\-().]{5,}|[89]\d{3})$")
 
 
 def phone_search_prefix(term: str) -> str | None:
@@ -62,13 +64,13 @@ def tickets_search(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
     if not term:
         return queryset
     number = parse_ticket_number(term)
-    if number is not None and not (term.isdigit() and len(term) >= 5):
+    phone = phone_search_prefix(term)
+    if number is not None and phone is None:
         return queryset.filter(number=number)
     if "@" in term:
         email = term.lower()
         contacts = Contact.objects.filter(Q(email=email) | Q(email__startswith=email))
         return queryset.filter(requester_id__in=contacts.values("id"))
-    phone = phone_search_prefix(term)
     compact = re.sub(r"\s", "", term)
     contact_match = Q()
     if phone:

@@ -22,6 +22,16 @@
   document.addEventListener("DOMContentLoaded", function () {
     var textarea = document.getElementById("reply-text");
 
+    // A field that only matters while a box is ticked ("department" with "hand to
+    // line 2") shows only then; without JavaScript it is always there.
+    document.querySelectorAll("[data-shown-by]").forEach(function (field) {
+      var box = document.getElementById(field.dataset.shownBy);
+      if (!box) return;
+      var sync = function () { field.hidden = !box.checked; };
+      box.addEventListener("change", sync);
+      sync();
+    });
+
     var canned = document.getElementById("ws-canned");
     if (canned) {
       canned.addEventListener("change", function () {

@@ -163,3 +163,50 @@ def test_call_search_results_mask_personal_data(client, supervisor, queue):
     results = html.split('class="ws-results"')[1].split("</table>")[0]
     assert "Кузнецова А. С." in results and "a***@example.com" in results
     assert "anna@example.com" not in results
+
+
+def test_a_searched_name_is_carried_into_the_new_appeal_form(client, supervisor, queue):
+    new_ticket(queue, name="Кузнецова Анна", email="anna@example.com")
+    client.force_login(supervisor)
+
+    for query in ("Кузнецова Анна", "Соловьёва Мария"):  # found and not found
+        form = client.get(URL, {"q": query}).context["form"]
+        assert form.initial["full_name"] == query
+
+
+@pytest.mark.parametrize("typed", ["+7903", "+7 903 11", "8903", "8 903", "903 111", "8-903-1"])
+def test_search_by_the_start_of_a_phone_number(client, supervisor, queue, typed):
+    ticket = new_ticket(queue, email="", phone="+79031112233")
+    new_ticket(queue, name="Другой", email="", phone="+79161112233")
+    client.force_login(supervisor)
+
+    response = client.get(URL, {"q": typed})
+
+    assert [row["ticket"] for row in response.context["results"]] == [ticket]
+
+
+def test_a_short_number_that_looks_like_a_phone_start_finds_the_ticket_too(
+    client, supervisor, queue
+):
+    ticket = new_ticket(queue)
+    client.force_login(supervisor)
+    from tickets.models import Ticket as T
+
+    T.objects.filter(pk=ticket.pk).update(number=8903)
+
+    response = client.get(URL, {"q": "8903"})
+
+    assert [row["ticket"].number for row in response.context["results"]] == [8903]
+
+
+def test_after_a_refused_submit_focus_is_on_the_field_with_the_error(client, supervisor, queue):
+    client.force_login(supervisor)
+
+    response = client.post(URL, _new_call(queue=queue.pk, escalate="on"))
+    html = response.content.decode()
+
+    assert 'id="call-q"' in html
+    assert "autofocus" not in html[html.index('id="call-q"') - 200 : html.index('id="call-q"')]
+    email = html[html.index('name="email"') - 200 : html.index('name="email"') + 200]
+    assert "autofocus" in email
+    assert 'aria-invalid="true"' in email

@@ -261,6 +261,17 @@ class CallForm(forms.Form):
         ):
             self.fields[name].widget.attrs["tabindex"] = index
 
+    def focus_first_error(self, search_form: forms.Form) -> None:
+        """After a failed submit the operator goes on at the field that needs fixing,
+        not at the search box (which otherwise has autofocus)."""
+        wrong = [name for name in self.fields if name in self.errors]
+        if not wrong:
+            return
+        search_form.fields["q"].widget.attrs.pop("autofocus", None)
+        self.fields[wrong[0]].widget.attrs["autofocus"] = True
+        for name in wrong:
+            self.fields[name].widget.attrs["aria-invalid"] = "true"
+
     def clean_inn(self):
         from tickets.validators import validate_inn
 

@@ -73,9 +73,12 @@ def _change_url(ticket: Ticket) -> str:
     return reverse("admin:tickets_ticket_change", args=[ticket.pk])
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """A service's errors on the form's fields; `aliases` maps a service's argument name
+    to the form field that holds it."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
+            field = (aliases or {}).get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
@@ -487,11 +490,12 @@ def register_call(model_admin, request):
                     group=data["group"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                _add_errors(form, exc, {"requester_email": "email"})
             else:
                 return HttpResponseRedirect(
                     reverse("admin:tickets_ticket_register_call_done", args=[ticket.pk])
                 )
+        form.focus_first_error(search_form)
     else:
         initial = {"kind": Ticket.Kind.QUESTION}
         if selected is None and search_form.is_bound and search_form.is_valid():
