@@ -6,11 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.access import tickets_for_staff
 from tickets.models import (
@@ -257,8 +260,15 @@ def ticket_workspace(ticket: Ticket) -> TicketWorkspace:
         .select_related("actor")
         .order_by("created_at", "id")
     )
+    names = _staff_names(
+        {v for e in events if e.field == "assignee" for v in (e.old_value, e.new_value) if v}
+    )
     for event in events:
         event.field_display, event.old_display, event.new_display = _event_values(event)
+        if event.field == "assignee":
+            event.old_display = names.get(event.old_value, event.old_value)
+            event.new_display = names.get(event.new_value, event.new_value)
+        event.actor_display = staff_display_name(event.actor) if event.actor else event.actor_label
     return TicketWorkspace(
         ticket=ticket,
         messages=messages,
@@ -286,12 +296,41 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
     if event.kind == TicketEvent.Kind.CALLBACK:  # tickets/services/callbacks.py: codes
         labels = {"requested": _("requested"), **dict(CallbackRequest.Outcome.choices)}
         return _("call-back"), old, str(labels.get(new, new))
+    if event.kind == TicketEvent.Kind.SATISFACTION and field == "solved":
+        answer, _sep, rating = new.partition(", ")  # "yes, 5/5"
+        said = _YES_NO.get(answer.capitalize(), answer)
+        return _("problem solved"), "", f"{said}, {rating}" if rating else str(said)
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)
         old, new = str(labels.get(old, old)), str(labels.get(new, new))
-        return str(Ticket._meta.get_field(field).verbose_name), old, new
+    old, new = str(_YES_NO.get(old, old)), str(_YES_NO.get(new, new))
+    if field in _TICKET_FIELDS:  # "assignee" → «Исполнитель»: never a column name
+        return capfirst(Ticket._meta.get_field(field).verbose_name), old, new
     return field, old, new
+
+
+_YES_NO = {
+    "True": gettext_lazy("yes"),
+    "False": gettext_lazy("no"),
+    "Yes": gettext_lazy("yes"),
+    "No": gettext_lazy("no"),
+}
+_TICKET_FIELDS = frozenset(f.name for f in Ticket._meta.get_fields() if hasattr(f, "verbose_name"))
+
+
+def staff_display_name(user) -> str:
+    """A staff member as colleagues read them: «Анна Соколова», the login only when the
+    account has no name."""
+    return user.get_full_name() or user.get_username()
+
+
+def _staff_names(usernames: set[str]) -> dict[str, str]:
+    """Username → display name, for history rows that recorded a login (one query)."""
+    if not usernames:
+        return {}
+    users = get_user_model().objects.filter(username__in=usernames)
+    return {u.get_username(): staff_display_name(u) for u in users}
 
 
 def messages_since(*, ticket: Ticket, after_id: int, exclude_user) -> list[Message]:

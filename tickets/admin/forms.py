@@ -30,8 +30,8 @@ class MultipleFileField(forms.FileField):
 
 class OperatorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+        # People by name, as everywhere operators read them; the login only without one.
+        return obj.get_full_name() or obj.get_username()
 
 
 class TicketNumberField(forms.CharField):
