@@ -315,9 +315,7 @@ class CitizenChatConsumer(_ChatConsumerBase):
             "session": session.pk,
             "number": session.ticket.reference,
             "status": session.status,
-            "operator": (session.operator.first_name or session.operator.get_username())
-            if session.operator
-            else "",
+            "operator": selectors.operator_public_name(session.operator),
             "acked": session.citizen_seq,
             "lines": selectors.session_lines(session, after_id=last_id),
             "position": None,

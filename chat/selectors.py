@@ -8,6 +8,7 @@ from django.core import signing
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat.access import chat_operator_users
 from chat.models import ChatSession, OperatorPresence
@@ -259,7 +260,10 @@ def line_payload(message: Message) -> dict:
     return {
         "id": message.pk,
         "author_kind": message.author_kind,
-        "author": (author.get_full_name() or author.get_username()) if author else "",
+        # Citizens read operators by first name, the same in every line and status.
+        "author": operator_public_name(author)
+        if author and message.author_kind == Message.Author.OPERATOR
+        else user_display(author),
         "is_internal": message.is_internal,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
@@ -343,6 +347,14 @@ def operators_for_transfer(exclude_user=None) -> list[dict]:
         }
         for p in queryset.order_by("user__last_name", "user__username")
     ]
+
+
+def operator_public_name(user) -> str:
+    """An operator as citizens see them in the chat: the first name («Анна»), else a
+    neutral «Оператор» (never the login)."""
+    if user is None:
+        return ""
+    return user.first_name.strip() or str(_("Operator"))
 
 
 def user_display(user) -> str:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from chat import access, selectors
 from chat.models import ChatSession, OperatorPresence
-from chat.selectors import session_summary
+from chat.selectors import operator_public_name, session_summary
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.citizen_time import citizen_datetime_in, queue_time_zone
@@ -91,9 +91,7 @@ def _state_payload(session: ChatSession, *, reason: str = "") -> dict:
         "session": session.pk,
         "status": session.status,
         "number": session.ticket.reference,
-        "operator": (session.operator.first_name or session.operator.get_username())
-        if session.operator
-        else "",
+        "operator": operator_public_name(session.operator),
         "reason": reason,
     }
 
@@ -160,9 +158,7 @@ def chat_start(
             )
             ticket = existing
         except TicketClosedError:
-            ticket = ticket_continue_in_new(
-                ticket=existing, text=text, channel=Ticket.Channel.CHAT, auto_reply=not online
-            )
+            ticket = ticket_continue_in_new(ticket=existing, text=text, channel=Ticket.Channel.CHAT)
         queue = ticket.queue
     else:
         requester = contact_get_or_create(full_name=full_name, email=email, phone=phone)
@@ -173,9 +169,8 @@ def chat_start(
             subject=text.splitlines()[0][:120],
             text=text,
             language=language,
-            # With an operator on the line the chat itself shows the number; the
-            # auto-reply mail is for the offline case (regulation 2 either way).
-            auto_reply=not online,
+            # The confirmation with the number goes out as on every channel (when the
+            # citizen gave an e-mail), online or not: the chat window is easily lost.
         )
     if message is None:
         message = ticket.messages.order_by("id").first()

@@ -16,7 +16,7 @@ from tickets.models import Message, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_start_creates_a_chat_ticket_at_once_without_auto_reply_mail(queue, chat_operator):
+def test_start_creates_a_chat_ticket_at_once(queue, chat_operator):
     online(chat_operator)
     session = start(queue)
     ticket = session.ticket
@@ -24,7 +24,45 @@ def test_start_creates_a_chat_ticket_at_once_without_auto_reply_mail(queue, chat
     assert ticket.number
     assert list(ticket.messages.values_list("text", flat=True)) == ["Не приходит СМС-код"]
     assert session.first_message_id == ticket.messages.get().pk
-    assert not Notification.objects.filter(template="auto_reply").exists()
+
+
+def test_a_live_chat_mails_the_confirmation_with_the_number_once(
+    queue, chat_operator, django_capture_on_commit_callbacks
+):
+    online(chat_operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        session = start(queue)
+    with django_capture_on_commit_callbacks(execute=True):
+        lines.chat_operator_say(
+            session_id=session.pk, operator=chat_operator, seq=1, text="Здравствуйте!"
+        )
+
+    mails = Notification.objects.filter(template="auto_reply")
+    assert list(mails.values_list("recipient", "reference")) == [
+        ("maria@example.com", session.ticket.reference)
+    ]
+
+
+def test_a_live_chat_without_an_e_mail_mails_nothing(queue, chat_operator):
+    online(chat_operator)
+
+    start(queue, email="", phone="+79001234567")
+
+    assert not Notification.objects.exists()
+
+
+def test_citizens_read_the_operator_by_first_name_in_lines_and_status(queue):
+    operator = UserFactory(
+        username="op7", first_name="Анна", last_name="Соколова", permissions=CHAT_OPERATOR
+    )
+    online(operator)
+    session = start(queue)
+    services.chat_accept(session_id=session.pk, operator=operator)
+    message = lines.chat_operator_say(session_id=session.pk, operator=operator, seq=1, text="Да")
+
+    session.refresh_from_db()
+    assert selectors.line_payload(message)["author"] == "Анна"
+    assert services._state_payload(session)["operator"] == "Анна"
 
 
 def test_with_no_operator_online_the_chat_becomes_a_ticket_with_auto_reply(
