@@ -29,7 +29,7 @@ from tickets.access import access_attachment_for_staff
 from tickets.citizen_time import citizen_datetime, queue_time_zone
 from tickets.downloads import attachment_response
 from tickets.lookup_limits import lookup_targets_limited
-from tickets.numbering import parse_ticket_number
+from tickets.numbering import format_ticket_number, parse_ticket_number
 from tickets.ratelimit import request_rate_limited
 from tickets.selectors import queues_for_appeal
 from tickets.selectors_admin import mask_email
@@ -99,6 +99,8 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "form": ChatStartForm(),
         "queues": queues_for_appeal(),
         "online": selectors.operators_available().exists(),
+        # Clearly an example (and in the configured prefix), never a number to copy.
+        "example_number": format_ticket_number(42),
         "config": {
             "startUrl": reverse("chat:start"),
             "uploadUrl": reverse("chat:upload"),
