@@ -27,7 +27,13 @@ def _history(client, ticket) -> str:
 def test_history_names_the_assignee_and_the_actor_not_their_logins(
     client, supervisor, queue, translations
 ):
-    anna = UserFactory(username="operator1", first_name="Анна", last_name="Соколова")
+    anna = UserFactory(
+        username="operator1",
+        first_name="Анна",
+        last_name="Соколова",
+        is_staff=True,
+        is_superuser=True,
+    )
     boss = UserFactory(username="boss", first_name="Елена", last_name="Орлова", is_staff=True)
     ticket = new_ticket(queue)
     ticket_assign(ticket=ticket, assignee=anna, actor=boss)
