@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import formats, translation
-from django.utils.translation import pgettext
+from django.utils import formats, timezone, translation
+from django.utils.translation import pgettext, pgettext_lazy
 
 # Zones of the Russian Federation (tzdata zone1970.tab, country RU).
 RUSSIAN_ZONES = frozenset(
@@ -69,6 +69,40 @@ def citizen_datetime(value: datetime | None, tz: tzinfo | str | None = None) -> 
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz or queue_time_zone()
     local = value.astimezone(zone)
     return f"{formats.date_format(local, CITIZEN_FORMAT)} ({zone_label(local)})"
+
+
+# "by 18:00 on Friday": Russian puts the weekday in the genitive («до 18:00 пятницы»).
+WEEKDAYS_AFTER_BY = (
+    pgettext_lazy("by … (weekday)", "Monday"),
+    pgettext_lazy("by … (weekday)", "Tuesday"),
+    pgettext_lazy("by … (weekday)", "Wednesday"),
+    pgettext_lazy("by … (weekday)", "Thursday"),
+    pgettext_lazy("by … (weekday)", "Friday"),
+    pgettext_lazy("by … (weekday)", "Saturday"),
+    pgettext_lazy("by … (weekday)", "Sunday"),
+)
+
+
+def citizen_deadline(value: datetime | None, tz: tzinfo | str | None = None) -> str:
+    """A deadline as it follows "by" in a sentence, weekday named, year only when it is
+    not this year: «18:00 пятницы, 5 декабря (МСК)» ("До" comes from the sentence)."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz or queue_time_zone()
+    local = value.astimezone(zone)
+    same_year = local.year == timezone.now().astimezone(zone).year
+    return pgettext("deadline after 'by'", "%(time)s on %(weekday)s, %(date)s (%(zone)s)") % {
+        "time": formats.date_format(local, "H:i"),
+        "weekday": WEEKDAYS_AFTER_BY[local.weekday()],
+        "date": formats.date_format(local, "j E" if same_year else "j E Y"),
+        "zone": zone_label(local),
+    }
+
+
+def citizen_deadline_in(value: datetime | None, *, queue=None, language: str) -> str:
+    """`citizen_deadline` in another language than the active one (mail)."""
+    with translation.override(language):
+        return citizen_deadline(value, queue_time_zone(queue))
 
 
 def citizen_datetime_in(value: datetime | None, *, queue=None, language: str) -> str:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from notifications.automail import greeting_name
 from notifications.models import Notification
 from notifications.services import notification_enqueue
-from tickets.citizen_time import citizen_datetime_in
+from tickets.citizen_time import citizen_datetime_in, citizen_deadline_in
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
 # (read at, addresses): the queue addresses change a few times a year, appeals arrive
@@ -98,10 +98,11 @@ def _context(ticket: Ticket) -> dict:
         "queue": ticket.queue.name,
         "status": ticket.status,
         "status_label": _status_label(ticket.status, ticket.language),
-        "due": citizen_datetime_in(
+        "due": citizen_deadline_in(
             ticket.first_response_due, queue=ticket.queue, language=ticket.language
         ),
         "sla_hours": ticket.queue.sla_first_response_hours,
+        "working_hours": bool(ticket.queue.calendar_id),
         "status_url": f"{settings.SITE_URL}{ticket.get_status_url()}",
     }
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets.access import tickets_for_staff
+from tickets.business_time import working_time
 from tickets.models import (
     Attachment,
     CallbackRequest,
@@ -190,7 +191,8 @@ def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
     """The first-answer clock (regulation 3) as a colour and "5 h left"/"overdue by 2 h".
 
     Green while more than a quarter of the time is left, amber below that, red in the
-    last two hours, breached past the deadline.
+    last two hours, breached past the deadline. Time left is working time on the
+    queue's clock (a business calendar's hours; select `queue__calendar` in lists).
     """
     now = now or timezone.now()
     due = ticket.first_response_due
@@ -201,10 +203,13 @@ def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
         return SlaState("none", "—")
     if ticket.sla_paused_at is not None:
         return SlaState("paused", _("paused"))
-    left = due - now
-    if left <= timedelta(0):
-        return SlaState("breached", _("overdue by %(time)s") % {"time": _duration_text(-left)})
-    total = due - ticket.created_at
+    if due <= now:
+        # Overdue is said in wall-clock time: "overdue by 0 min" all weekend would hide it.
+        late = now - due
+        return SlaState("breached", _("overdue by %(time)s") % {"time": _duration_text(late)})
+    clock = working_time(ticket.queue)
+    left = clock.between(now, due)
+    total = clock.between(ticket.created_at, due)
     text = _("%(time)s left") % {"time": _duration_text(left)}
     if left <= timedelta(hours=SLA_RED_HOURS):
         return SlaState("red", text)

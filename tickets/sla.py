@@ -1,16 +1,35 @@
-"""The SLA clock: due times per queue policy (regulation 3: first answer within 24 hours)."""
+"""The SLA clock: due times per queue policy (regulation 3: first answer within 24 hours).
+
+Every duration here is working time on the queue's clock (`tickets.business_time`):
+wall-clock time for a 24/7 queue, the business calendar's working hours otherwise.
+"""
 
 from datetime import datetime, timedelta
 
+from tickets.business_time import working_time
 from tickets.models import Queue, Ticket
 
 
 def sla_due_times(*, queue: Queue, start: datetime) -> tuple[datetime, datetime | None]:
-    first = start + timedelta(hours=queue.sla_first_response_hours)
+    clock = working_time(queue)
+    first = clock.add(start, timedelta(hours=queue.sla_first_response_hours))
     resolution = (
-        start + timedelta(hours=queue.sla_resolution_hours) if queue.sla_resolution_hours else None
+        clock.add(start, timedelta(hours=queue.sla_resolution_hours))
+        if queue.sla_resolution_hours
+        else None
     )
     return first, resolution
+
+
+def _remind_at(ticket: Ticket, total: timedelta) -> datetime | None:
+    """The reminder goes out when `percent` of the time is used, i.e. when the rest of
+    it is left before the deadline."""
+    percent = ticket.queue.sla_reminder_percent
+    if not 0 < percent < 100:
+        return None
+    return working_time(ticket.queue).subtract(
+        ticket.first_response_due, total * (100 - percent) / 100
+    )
 
 
 def sla_arm(ticket: Ticket) -> list[str]:
@@ -22,11 +41,8 @@ def sla_arm(ticket: Ticket) -> list[str]:
         ticket.sla_remind_at = None
         ticket.sla_breach_at = None
     else:
-        total = ticket.first_response_due - ticket.created_at
-        percent = ticket.queue.sla_reminder_percent
-        ticket.sla_remind_at = (
-            ticket.created_at + total * percent / 100 if 0 < percent < 100 else None
-        )
+        total = working_time(ticket.queue).between(ticket.created_at, ticket.first_response_due)
+        ticket.sla_remind_at = _remind_at(ticket, total)
         ticket.sla_breach_at = ticket.first_response_due
     return ["sla_remind_at", "sla_breach_at"]
 
@@ -42,24 +58,26 @@ def sla_pause(ticket: Ticket, now: datetime) -> list[str]:
 
 
 def sla_resume(ticket: Ticket, now: datetime) -> list[str]:
-    """Restart the clock, moving the due times by the time spent waiting."""
+    """Restart the clock: each due time keeps the working time it had left at the pause."""
     if ticket.sla_paused_at is None:
         return []
-    paused = now - ticket.sla_paused_at
+    clock = working_time(ticket.queue)
+    paused_at = ticket.sla_paused_at
     ticket.sla_paused_at = None
     fields = ["sla_paused_at"]
-    if ticket.first_response_due and ticket.first_response_at is None:
-        ticket.first_response_due += paused
+    owed = ticket.first_response_at is None and ticket.first_response_due is not None
+    if owed:
+        total = clock.between(ticket.created_at, ticket.first_response_due)
+        left = clock.between(paused_at, ticket.first_response_due)
+        ticket.first_response_due = clock.add(now, left)
         fields.append("first_response_due")
     if ticket.resolution_due:
-        ticket.resolution_due += paused
+        left = clock.between(paused_at, ticket.resolution_due)
+        ticket.resolution_due = clock.add(now, left)
         fields.append("resolution_due")
-    # Re-arm relative to the shifted deadline; created_at is unchanged, so shift it too.
-    if ticket.first_response_at is None and ticket.first_response_due:
-        total = ticket.first_response_due - ticket.created_at - paused
-        percent = ticket.queue.sla_reminder_percent
-        remind = ticket.created_at + paused + total * percent / 100
-        ticket.sla_remind_at = remind if 0 < percent < 100 and remind > now else None
+    if owed:
+        remind = _remind_at(ticket, total)
+        ticket.sla_remind_at = remind if remind and remind > now else None
         ticket.sla_breach_at = ticket.first_response_due
     fields += ["sla_remind_at", "sla_breach_at"]
     return fields

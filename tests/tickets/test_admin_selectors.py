@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from tickets.models import Ticket
+from tickets.models import Queue, Ticket
 from tickets.selectors_admin import (
     mask_email,
     mask_name,
@@ -44,6 +44,7 @@ def test_phone_search_prefix(typed, prefix):
 def _ticket(left: timedelta, total=timedelta(hours=24), **kwargs):
     now = timezone.now()
     return Ticket(
+        queue=Queue(),  # no calendar: around the clock
         status=Ticket.Status.NEW,
         created_at=now + left - total,
         first_response_due=now + left,

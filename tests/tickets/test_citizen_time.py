@@ -65,14 +65,15 @@ def test_the_template_filter_formats_in_the_active_language():
 
 
 @pytest.mark.django_db
-def test_the_done_page_says_by_when_with_the_time_zone(client, queue):
+def test_the_done_page_says_by_when_with_the_weekday_and_the_time_zone(client, queue, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: MOMENT - timedelta(hours=24))
     ticket = new_ticket(queue)
     ticket.first_response_due = MOMENT
     ticket.save(update_fields=["first_response_due"])
 
     response = client.get(ticket.get_status_url().replace("/appeal/", "/appeal/done/", 1))
 
-    assert "до 5 декабря 2026, 00:07 (МСК)" in response.content.decode()
+    assert "до 00:07 субботы, 5 декабря (МСК)" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -90,7 +91,9 @@ def test_the_status_page_shows_every_time_with_its_zone(client, queue):
 
 
 @pytest.mark.django_db
-def test_the_auto_reply_says_by_when_in_the_same_format(queue, contact, monkeypatch):
+def test_the_auto_reply_says_by_when_in_the_same_format_as_the_done_page(
+    queue, contact, monkeypatch
+):
     monkeypatch.setattr("django.utils.timezone.now", lambda: MOMENT - timedelta(hours=24))
     ticket = ticket_create(
         queue=queue, requester=contact, channel="web", subject="Вход", text="Не вхожу"
@@ -99,7 +102,7 @@ def test_the_auto_reply_says_by_when_in_the_same_format(queue, contact, monkeypa
     notification = Notification.objects.get(reference=ticket.reference, template="auto_reply")
     body = notification_build_email(notification).body
 
-    assert "до 5 декабря 2026, 00:07 (МСК)" in body
+    assert "до 00:07 субботы, 5 декабря (МСК)" in body
 
 
 @pytest.mark.django_db

@@ -111,7 +111,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         AssigneeFilter,
         SlaFilter,
     )
-    list_select_related = ("queue", "requester", "assignee")
+    list_select_related = ("queue__calendar", "requester", "assignee")
     list_per_page = 100
     list_max_show_all = 500
     ordering = URGENCY_ORDERING
@@ -329,6 +329,7 @@ class QueueAdmin(admin.ModelAdmin):
         "slug",
         "email_address",
         "sla_first_response_hours",
+        "calendar",
         "operators_group",
         "auto_assign",
         "is_active",
@@ -336,7 +337,7 @@ class QueueAdmin(admin.ModelAdmin):
     )
     list_editable = ("position", "is_active")
     prepopulated_fields = {"slug": ("name",)}
-    list_select_related = ("operators_group",)
+    list_select_related = ("operators_group", "calendar")
 
 
 @admin.register(CannedResponse)

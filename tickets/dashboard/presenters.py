@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tickets.business_time import working_time
 from tickets.dashboard import charts
 from tickets.dashboard.filters import DashboardFilters
 from tickets.dashboard.sections import dashboard_sections
@@ -308,13 +309,15 @@ def chart_svgs(data: DashboardData) -> dict[str, str]:
 
 
 def time_left(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """Overdue in wall-clock time, time left in working time (the queue's calendar)."""
     delta = ticket.first_response_due - now
     if delta.total_seconds() < 0:
         return {
             "overdue": True,
             "text": _("overdue by %(time)s") % {"time": format_duration(-delta)},
         }
-    return {"overdue": False, "text": _("%(time)s left") % {"time": format_duration(delta)}}
+    left = working_time(ticket.queue).between(now, ticket.first_response_due)
+    return {"overdue": False, "text": _("%(time)s left") % {"time": format_duration(left)}}
 
 
 def at_risk_rows(data: DashboardData) -> list[dict[str, Any]]:

@@ -354,7 +354,8 @@ def tickets_at_risk(filters: DashboardFilters, limit: int = AT_RISK_LIMIT) -> li
             sla_paused_at__isnull=True,
             first_response_due__lt=filters.now + DUE_SOON,
         )
-        .select_related("queue", "assignee")
+        # The calendar comes along: "time left" is working time (tickets.business_time).
+        .select_related("queue__calendar", "assignee")
         .only(
             "pk",
             "number",
@@ -364,6 +365,7 @@ def tickets_at_risk(filters: DashboardFilters, limit: int = AT_RISK_LIMIT) -> li
             "created_at",
             "first_response_due",
             "queue__name",
+            "queue__calendar",
             "assignee__username",
             "assignee__first_name",
             "assignee__last_name",

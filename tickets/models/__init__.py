@@ -1,3 +1,4 @@
+from tickets.models.calendar import BusinessCalendar, CalendarDayOff
 from tickets.models.callback import CallbackRequest
 from tickets.models.contact import Contact
 from tickets.models.extras import (
@@ -14,6 +15,8 @@ from tickets.models.ticket import Channel, Ticket
 
 __all__ = [
     "Attachment",
+    "BusinessCalendar",
+    "CalendarDayOff",
     "CallbackRequest",
     "CannedResponse",
     "Channel",

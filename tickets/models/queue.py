@@ -40,6 +40,18 @@ class Queue(models.Model):
     sla_reminder_percent = models.PositiveSmallIntegerField(
         _("reminder at, % of the SLA time"), default=default_reminder_percent
     )
+    calendar = models.ForeignKey(
+        "tickets.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queues",
+        help_text=_(
+            "Empty: the SLA clock runs around the clock (24/7). With a calendar the due "
+            "times count working hours only."
+        ),
+    )
     pause_sla_when_pending = models.BooleanField(
         _("pause the SLA clock while waiting for the citizen"), default=True
     )
@@ -65,6 +77,11 @@ class Queue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def time_zone(self) -> str:
+        """The zone citizens are told this queue's times in (empty: TIME_ZONE)."""
+        return self.calendar.time_zone if self.calendar_id else ""
 
 
 # The only environment variables a mailbox may read its password from: any name at all

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import notify
+from tickets.business_time import AROUND_THE_CLOCK, AroundTheClock, CalendarTime, working_time
 from tickets.models import CallbackRequest, Contact, Queue, Ticket, TicketEvent
 from tickets.services.calls import ticket_mark_first_contact_resolution
 from tickets.services.contacts import contact_get_or_create
@@ -61,14 +62,19 @@ def callback_window_passed(*, day: str, window: str, now: datetime | None = None
     return bounds is not None and bounds[1] <= (now or timezone.now())
 
 
-def callback_due_at(*, now: datetime, bounds: tuple[datetime, datetime] | None) -> datetime:
-    """`CALLBACK_TARGET_HOURS` after the request; in a chosen window, from its start (or
-    now) and at the latest by its end."""
+def callback_due_at(
+    *,
+    now: datetime,
+    bounds: tuple[datetime, datetime] | None,
+    clock: AroundTheClock | CalendarTime = AROUND_THE_CLOCK,
+) -> datetime:
+    """`CALLBACK_TARGET_HOURS` of working time (the queue's clock) after the request; in
+    a chosen window, from its start (or now) and at the latest by its end."""
     target = timedelta(hours=settings.CALLBACK_TARGET_HOURS)
     if bounds is None:
-        return now + target
+        return clock.add(now, target)
     start, end = bounds
-    return min(max(now, start) + target, end)
+    return min(clock.add(max(now, start), target), end)
 
 
 def _window_text(callback: CallbackRequest) -> str:
@@ -113,7 +119,7 @@ def callback_request(
         window_date=timezone.localtime(bounds[0]).date() if bounds else None,
         window=wish.window if bounds else "",
         reason=(wish.reason or "").strip()[:500],
-        due_at=callback_due_at(now=now, bounds=bounds),
+        due_at=callback_due_at(now=now, bounds=bounds, clock=working_time(ticket.queue)),
         created_at=now,
     )
     event_record(
@@ -259,7 +265,7 @@ def callback_for_missed_call(
                 ticket=ticket,
                 phone=phone,
                 source=CallbackRequest.Source.MISSED_CALL,
-                due_at=callback_due_at(now=at, bounds=None),
+                due_at=callback_due_at(now=at, bounds=None, clock=working_time(ticket.queue)),
                 missed_on=day,
                 created_at=at,
             )
