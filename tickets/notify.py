@@ -335,6 +335,42 @@ def sla_breach_items(
     )
 
 
+def _resolution_due_text(ticket: Ticket) -> dict:
+    due = citizen_datetime_in(
+        ticket.resolution_due, queue=ticket.queue, language=settings.LANGUAGE_CODE
+    )
+    return {"due": due}
+
+
+def resolution_reminder_items(
+    *, ticket: Ticket, due: datetime, users: Iterable, own: Iterable[str] = ()
+) -> list[dict]:
+    """The optional resolution target (regulation 3) is near: whoever works the ticket
+    hears of it once. Key `sla:resolution-remind:<ticket>:<moment iso>`."""
+    return _staff_items(
+        ticket=ticket,
+        users=users,
+        template="resolution_reminder",
+        key=f"sla:resolution-remind:{ticket.pk}:{due.isoformat()}",
+        extra=_resolution_due_text(ticket),
+        own=own,
+    )
+
+
+def resolution_breach_items(
+    *, ticket: Ticket, due: datetime, users: Iterable, own: Iterable[str] = ()
+) -> list[dict]:
+    """The resolution target passed with the ticket still open: supervisors, once."""
+    return _staff_items(
+        ticket=ticket,
+        users=users,
+        template="resolution_breach",
+        key=f"sla:resolution-breach:{ticket.pk}:{due.isoformat()}",
+        extra=_resolution_due_text(ticket),
+        own=own,
+    )
+
+
 def satisfaction_negative(*, ticket: Ticket, response: SatisfactionResponse) -> list[Notification]:
     """The citizen says the problem is not solved: the assignee hears of it at once."""
     return _send_to_staff(

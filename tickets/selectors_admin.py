@@ -115,7 +115,7 @@ def tickets_for_call(
     *, user, query: str = "", on_date: date | None = None, limit: int = 20
 ) -> list[Ticket]:
     """The caller's tickets by number, phone, e-mail, or name + date ("lost number")."""
-    queryset = tickets_for_staff(user).select_related("queue", "requester", "assignee")
+    queryset = tickets_for_staff(user).select_related("queue__calendar", "requester", "assignee")
     if not query and on_date is None:
         return []
     if query:
@@ -201,6 +201,10 @@ def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
         return SlaState("done-late" if late else "done", _("answered"))
     if ticket.status not in OPEN_STATUSES or due is None:
         return SlaState("none", "—")
+    return _countdown(ticket, due, now)
+
+
+def _countdown(ticket: Ticket, due: datetime, now: datetime) -> SlaState:
     if ticket.sla_paused_at is not None:
         return SlaState("paused", _("paused"))
     if due <= now:
@@ -216,6 +220,19 @@ def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
     if total.total_seconds() > 0 and left < total / 4:
         return SlaState("amber", text)
     return SlaState("green", text)
+
+
+def ticket_resolution_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
+    """The optional resolution target (regulation 3), the same colours as the first
+    answer's: "resolved" (on time or late), paused, time left, overdue; "—" without one."""
+    due = ticket.resolution_due
+    if due is None:
+        return SlaState("none", "—")
+    if ticket.resolved_at is not None:
+        return SlaState("done-late" if ticket.resolved_at > due else "done", _("resolved"))
+    if ticket.status not in OPEN_STATUSES:
+        return SlaState("none", "—")
+    return _countdown(ticket, due, now or timezone.now())
 
 
 def tickets_filter_sla(queryset: QuerySet[Ticket], state: str) -> QuerySet[Ticket]:

@@ -21,15 +21,33 @@ def sla_due_times(*, queue: Queue, start: datetime) -> tuple[datetime, datetime 
     return first, resolution
 
 
-def _remind_at(ticket: Ticket, total: timedelta) -> datetime | None:
+def _remind_at(ticket: Ticket, total: timedelta, due: datetime | None = None) -> datetime | None:
     """The reminder goes out when `percent` of the time is used, i.e. when the rest of
     it is left before the deadline."""
     percent = ticket.queue.sla_reminder_percent
     if not 0 < percent < 100:
         return None
-    return working_time(ticket.queue).subtract(
-        ticket.first_response_due, total * (100 - percent) / 100
-    )
+    due = due or ticket.first_response_due
+    return working_time(ticket.queue).subtract(due, total * (100 - percent) / 100)
+
+
+def resolution_arm(ticket: Ticket, now: datetime | None = None) -> list[str]:
+    """Set the resolution target's reminder and breach moments (DESIGN rule 3, the
+    optional resolution target) for an open ticket; clear them for a solved one or one
+    without a target. A reminder already past `now` is not set again.
+
+    Returns the changed field names.
+    """
+    due = ticket.resolution_due
+    if due is None or not ticket.is_open or ticket.sla_paused_at is not None:
+        ticket.resolution_remind_at = None
+        ticket.resolution_breach_at = None
+    else:
+        total = working_time(ticket.queue).between(ticket.created_at, due)
+        remind = _remind_at(ticket, total, due)
+        ticket.resolution_remind_at = remind if remind and (now is None or remind > now) else None
+        ticket.resolution_breach_at = due
+    return ["resolution_remind_at", "resolution_breach_at"]
 
 
 def sla_arm(ticket: Ticket) -> list[str]:
@@ -54,7 +72,15 @@ def sla_pause(ticket: Ticket, now: datetime) -> list[str]:
     ticket.sla_paused_at = now
     ticket.sla_remind_at = None
     ticket.sla_breach_at = None
-    return ["sla_paused_at", "sla_remind_at", "sla_breach_at"]
+    ticket.resolution_remind_at = None
+    ticket.resolution_breach_at = None
+    return [
+        "sla_paused_at",
+        "sla_remind_at",
+        "sla_breach_at",
+        "resolution_remind_at",
+        "resolution_breach_at",
+    ]
 
 
 def sla_resume(ticket: Ticket, now: datetime) -> list[str]:
@@ -75,6 +101,7 @@ def sla_resume(ticket: Ticket, now: datetime) -> list[str]:
         left = clock.between(paused_at, ticket.resolution_due)
         ticket.resolution_due = clock.add(now, left)
         fields.append("resolution_due")
+        fields += resolution_arm(ticket, now)
     if owed:
         remind = _remind_at(ticket, total)
         ticket.sla_remind_at = remind if remind and remind > now else None

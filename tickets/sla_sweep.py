@@ -2,7 +2,8 @@
 
 Regulation 3: the first answer is due within 24 hours; a reminder goes to whoever works
 the ticket before the deadline (default at 75 %), a breach alert to supervisors after
-it; each exactly once.
+it; each exactly once. The optional resolution target has its own pair, kept the same way
+(`resolution_remind_at`, `resolution_breach_at`, see `tickets.sla.resolution_arm`).
 
 Each ticket carries the next moments the sweep must act at (`sla_remind_at`,
 `sla_breach_at`, see `tickets.sla.sla_arm`), each under a partial index holding only
@@ -13,6 +14,8 @@ writes a history entry in the same transaction. A concurrent sweep skips the loc
 and, once they commit, no longer finds them: two sweeps never alert twice.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -25,22 +28,71 @@ from tickets.models import Ticket, TicketEvent
 BATCH = 500
 
 
-def tickets_due_for_reminder(now: datetime, limit: int):
+def _tickets_due(field: str, now: datetime, limit: int):
     return (
         Ticket.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("queue", "requester", "assignee")
-        .filter(sla_remind_at__lte=now)
-        .order_by("sla_remind_at")[:limit]
+        .filter(**{f"{field}__lte": now})
+        .order_by(field)[:limit]
     )
+
+
+def tickets_due_for_reminder(now: datetime, limit: int):
+    return _tickets_due("sla_remind_at", now, limit)
 
 
 def tickets_due_for_breach(now: datetime, limit: int):
-    return (
-        Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("queue", "requester", "assignee")
-        .filter(sla_breach_at__lte=now)
-        .order_by("sla_breach_at")[:limit]
-    )
+    return _tickets_due("sla_breach_at", now, limit)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One kind of one-shot alert: the moment field the sweep scans, the deadline it
+    belongs to, who hears of it, and the fields cleared once it is enqueued."""
+
+    key: str  # in the sweep's result
+    field: str
+    due_field: str
+    breach: bool
+    items: Callable[..., list[dict]]
+    clears: tuple[str, ...]
+
+
+# Breaches first: a breach clears the reminder it makes pointless.
+ALERTS = (
+    Alert(
+        "breaches",
+        "sla_breach_at",
+        "first_response_due",
+        True,
+        notify.sla_breach_items,
+        ("sla_breach_at", "sla_remind_at"),
+    ),
+    Alert(
+        "resolution_breaches",
+        "resolution_breach_at",
+        "resolution_due",
+        True,
+        notify.resolution_breach_items,
+        ("resolution_breach_at", "resolution_remind_at"),
+    ),
+    Alert(
+        "reminders",
+        "sla_remind_at",
+        "first_response_due",
+        False,
+        notify.sla_reminder_items,
+        ("sla_remind_at",),
+    ),
+    Alert(
+        "resolution_reminders",
+        "resolution_remind_at",
+        "resolution_due",
+        False,
+        notify.resolution_reminder_items,
+        ("resolution_remind_at",),
+    ),
+)
 
 
 def _history(ticket: Ticket, field: str, due: datetime, note: str, now: datetime):
@@ -83,46 +135,31 @@ class _Lazy:
         return self._bosses
 
 
-def _sweep_reminders(now: datetime, batch: int, lazy: _Lazy) -> tuple[int, int]:
-    """One batch of reminders. Returns (tickets handled, mails enqueued)."""
+def _sweep(alert: Alert, now: datetime, batch: int, lazy: _Lazy) -> tuple[int, int]:
+    """One batch of one kind of alert. Returns (tickets handled, mails enqueued)."""
     with transaction.atomic():
-        tickets = list(tickets_due_for_reminder(now, batch))
+        tickets = list(_tickets_due(alert.field, now, batch))
         events, items = [], []
         for ticket in tickets:
-            due = ticket.sla_remind_at
-            if ticket.first_response_due and ticket.first_response_due <= now:
+            moment = getattr(ticket, alert.field)
+            deadline = getattr(ticket, alert.due_field)
+            if alert.breach:
+                users = lazy.bosses
+                items += alert.items(ticket=ticket, due=moment, users=users, own=lazy.own)
+                note = "breach alert sent to " + ", ".join(u.get_username() for u in users)
+            elif deadline and deadline <= now:
                 # The sweep was not running and the deadline has passed too: the breach
                 # alert says it all, a late "due soon" would only confuse.
                 note = "reminder skipped: the deadline has already passed"
             else:
                 users = lazy.staff_for(ticket)
-                items += notify.sla_reminder_items(
-                    ticket=ticket, due=due, users=users, own=lazy.own
-                )
+                items += alert.items(ticket=ticket, due=moment, users=users, own=lazy.own)
                 note = "reminder sent to " + ", ".join(u.get_username() for u in users)
-            events.append(_history(ticket, "sla_remind_at", due, note, now))
+            events.append(_history(ticket, alert.field, moment, note, now))
         mails = notification_enqueue_many(items=items)
         if tickets:
-            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(sla_remind_at=None)
-            TicketEvent.objects.bulk_create(events)
-    return len(tickets), mails
-
-
-def _sweep_breaches(now: datetime, batch: int, lazy: _Lazy) -> tuple[int, int]:
-    with transaction.atomic():
-        tickets = list(tickets_due_for_breach(now, batch))
-        events, items = [], []
-        for ticket in tickets:
-            due = ticket.sla_breach_at
-            bosses = lazy.bosses
-            items += notify.sla_breach_items(ticket=ticket, due=due, users=bosses, own=lazy.own)
-            note = "breach alert sent to " + ", ".join(u.get_username() for u in bosses)
-            events.append(_history(ticket, "sla_breach_at", due, note, now))
-        mails = notification_enqueue_many(items=items)
-        if tickets:
-            # A ticket past its deadline owes no reminder any more either.
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
-                sla_breach_at=None, sla_remind_at=None
+                **dict.fromkeys(alert.clears)
             )
             TicketEvent.objects.bulk_create(events)
     return len(tickets), mails
@@ -135,20 +172,15 @@ def sla_sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
     """
     now = now or timezone.now()
     lazy = _Lazy()
-    result = {"breaches": 0, "reminders": 0, "mails": 0}
-    # A plain index probe first: when nothing is due (nearly always) the sweep costs one
-    # round trip per kind instead of a locking transaction.
-    if Ticket.objects.filter(sla_breach_at__lte=now).exists():
+    result = dict.fromkeys([alert.key for alert in ALERTS], 0) | {"mails": 0}
+    for alert in ALERTS:
+        # A plain index probe first: when nothing is due (nearly always) the sweep costs
+        # one round trip per kind instead of a locking transaction.
+        if not Ticket.objects.filter(**{f"{alert.field}__lte": now}).exists():
+            continue
         while True:
-            handled, mails = _sweep_breaches(now, batch, lazy)
-            result["breaches"] += handled
-            result["mails"] += mails
-            if handled < batch:
-                break
-    if Ticket.objects.filter(sla_remind_at__lte=now).exists():
-        while True:
-            handled, mails = _sweep_reminders(now, batch, lazy)
-            result["reminders"] += handled
+            handled, mails = _sweep(alert, now, batch, lazy)
+            result[alert.key] += handled
             result["mails"] += mails
             if handled < batch:
                 break

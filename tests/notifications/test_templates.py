@@ -45,6 +45,11 @@ EXPECTED = {
     "reopened": (["открыто снова"], ["reopened"]),
     "sla_reminder": (["до 23 ноября", CONTEXT["admin_url"]], ["due by", CONTEXT["admin_url"]]),
     "sla_breach": (["истёк", "Анна"], ["was due", "Анна"]),
+    "resolution_reminder": (
+        ["Решить его нужно до 23 ноября", CONTEXT["admin_url"]],
+        ["resolved by", CONTEXT["admin_url"]],
+    ),
+    "resolution_breach": (["Срок решения", "Анна"], ["still open", "Анна"]),
     "csat_no_alert": (["НЕ решена", "Код так и не пришёл"], ["NOT solved", "Код так и не пришёл"]),
 }
 

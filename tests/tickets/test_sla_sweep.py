@@ -31,7 +31,7 @@ def _rows(template):
 
 def test_nothing_due_sends_nothing(queue, contact, operator):
     _ticket(queue, contact)
-    assert sla_sweep() == {"breaches": 0, "reminders": 0, "mails": 0}
+    assert set(sla_sweep().values()) == {0}
 
 
 def test_reminder_goes_to_the_assignee_once_at_75_percent(queue, contact, operator):

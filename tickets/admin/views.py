@@ -42,6 +42,7 @@ from tickets.selectors_admin import (
     mask_name,
     mask_phone,
     messages_since,
+    ticket_resolution_state,
     ticket_sla_state,
     ticket_workspace,
     tickets_for_call,
@@ -60,7 +61,7 @@ def _ticket_for(request, ticket_id) -> Ticket:
         request.user,
         ticket_id,
         queryset=Ticket.objects.select_related(
-            "queue", "requester", "assignee", "assigned_group", "merged_into"
+            "queue__calendar", "requester", "assignee", "assigned_group", "merged_into"
         ),
     )
 
@@ -182,6 +183,7 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "original": ticket,
         "workspace": workspace,
         "sla": ticket_sla_state(ticket),
+        "resolution": ticket_resolution_state(ticket),
         "requester": _requester_display(ticket, request.user),
         "same_person": _same_person(ticket, request.user),
         "can_change": model_admin.has_change_permission(request, ticket),

@@ -33,6 +33,7 @@ from tickets.selectors_admin import (
     mask_email,
     mask_name,
     mask_phone,
+    ticket_resolution_state,
     ticket_sla_state,
     tickets_filter_sla,
     tickets_search,
@@ -96,6 +97,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         "requester_masked",
         "status_badge",
         "sla_countdown",
+        "resolution_countdown",
         "queue_name",
         "line_short",
         "assignee_short",
@@ -115,7 +117,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     list_per_page = 100
     list_max_show_all = 500
     ordering = URGENCY_ORDERING
-    sortable_by = ("number_link", "sla_countdown")
+    sortable_by = ("number_link", "sla_countdown", "resolution_countdown")
     search_fields = ("number",)  # the real search is `tickets_search` (index-backed)
     search_help_text = gettext_lazy(
         "Ticket number (SP-0042, sp42, 42), e-mail, phone, INN, name or subject"
@@ -218,6 +220,11 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("first answer"), ordering="first_response_due")
     def sla_countdown(self, obj):
         state = ticket_sla_state(obj)
+        return format_html('<span class="ws-sla ws-sla-{}">{}</span>', state.state, state.text)
+
+    @admin.display(description=gettext_lazy("resolution"), ordering="resolution_due")
+    def resolution_countdown(self, obj):
+        state = ticket_resolution_state(obj)
         return format_html('<span class="ws-sla ws-sla-{}">{}</span>', state.state, state.text)
 
     # --- Pages ---------------------------------------------------------------------

@@ -154,6 +154,14 @@ def tiles(data: DashboardData) -> list[dict[str, str]]:
             "state": "",
         },
         {
+            "key": "resolution_target",
+            "label": _("Resolved within the target"),
+            "value": format_percent(res["on_target_percent"]),
+            "hint": _("%(met)s of %(total)s with a resolution target")
+            % {"met": res["on_target"], "total": res["with_target"]},
+            "state": sla_state(res["on_target_percent"]),
+        },
+        {
             "key": "fcr",
             "label": _("First-contact resolution"),
             "value": format_percent(res["fcr_percent"]),
@@ -386,6 +394,7 @@ def metrics(data: DashboardData) -> dict[str, Any]:
             "median_minutes": minutes(data.resolution["median"]),
             "fcr_percent": data.resolution["fcr_percent"],
             "reopen_percent": data.resolution["reopen_percent"],
+            "on_target_percent": data.resolution["on_target_percent"],
         },
         "handle": {
             "count": data.handle["count"],

@@ -202,13 +202,17 @@ def response_times(filters: DashboardFilters) -> dict[str, Any]:
 
 
 def resolution_summary(filters: DashboardFilters) -> dict[str, Any]:
-    """Tickets resolved in the period: median resolution time, FCR %, reopen rate."""
+    """Tickets resolved in the period: median resolution time, FCR %, reopen rate, and
+    how many of those with a resolution target were resolved within it."""
     qs = tickets_for(filters).filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
     extra = percentile_aggregates(resolution_time(), (0.5,), "p") if has_percentile_cont() else {}
     row = qs.aggregate(
         count=Count("pk"),
         fcr=Count("pk", filter=Q(first_contact_resolution=True)),
         reopened=Count("pk", filter=Q(reopened_count__gt=0)),
+        # The optional resolution target (regulation 3), counted in the same pass.
+        with_target=Count("pk", filter=Q(resolution_due__isnull=False)),
+        on_target=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))),
         **extra,
     )
     if has_percentile_cont():
@@ -222,6 +226,9 @@ def resolution_summary(filters: DashboardFilters) -> dict[str, Any]:
         "fcr_percent": _percent(row["fcr"], row["count"]),
         "reopened": row["reopened"],
         "reopen_percent": _percent(row["reopened"], row["count"]),
+        "with_target": row["with_target"],
+        "on_target": row["on_target"],
+        "on_target_percent": _percent(row["on_target"], row["with_target"]),
     }
 
 

@@ -106,6 +106,9 @@ class Ticket(models.Model):
     sla_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
+    # The optional resolution target: the same pair of one-shot alert moments.
+    resolution_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     first_contact_resolution = models.BooleanField(_("solved at first contact"), default=False)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
@@ -135,6 +138,16 @@ class Ticket(models.Model):
                 fields=["sla_breach_at"],
                 name="ticket_sla_breach",
                 condition=Q(sla_breach_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolution_remind_at"],
+                name="ticket_resolution_remind",
+                condition=Q(resolution_remind_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolution_breach_at"],
+                name="ticket_resolution_breach",
+                condition=Q(resolution_breach_at__isnull=False),
             ),
             models.Index(
                 fields=["resolved_at"],

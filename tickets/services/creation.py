@@ -16,7 +16,7 @@ from tickets import notify
 from tickets.models import Contact, InboundEmail, Message, Queue, Ticket, TicketEvent
 from tickets.numbering import ticket_number_next, ticket_numbers_reserve
 from tickets.services.attachments import attachments_add
-from tickets.sla import sla_arm, sla_due_times
+from tickets.sla import resolution_arm, sla_arm, sla_due_times
 
 
 @dataclass
@@ -58,6 +58,7 @@ def _ticket_new(*, draft: TicketDraft, number: int, now: datetime) -> Ticket:
         resolution_due=resolution_due,
     )
     sla_arm(ticket)
+    resolution_arm(ticket)
     return ticket
 
 

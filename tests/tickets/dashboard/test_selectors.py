@@ -57,6 +57,9 @@ def test_resolution_median_fcr_and_reopen_rate_over_tickets_resolved_in_the_peri
         "fcr_percent": 33.3,
         "reopened": 1,
         "reopen_percent": 33.3,
+        "with_target": 0,
+        "on_target": 0,
+        "on_target_percent": None,
     }
 
 
