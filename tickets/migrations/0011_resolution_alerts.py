@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('tickets', '0009_business_calendars'),
+        ('tickets', '0010_business_calendars'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
