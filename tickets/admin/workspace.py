@@ -22,7 +22,6 @@ from tickets.models import (
     CannedResponse,
     Contact,
     Message,
-    Queue,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -308,23 +307,6 @@ class ContactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Queue)
-class QueueAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "slug",
-        "email_address",
-        "sla_first_response_hours",
-        "operators_group",
-        "auto_assign",
-        "is_active",
-        "position",
-    )
-    list_editable = ("position", "is_active")
-    prepopulated_fields = {"slug": ("name",)}
-    list_select_related = ("operators_group",)
 
 
 @admin.register(CannedResponse)
