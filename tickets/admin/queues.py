@@ -109,6 +109,7 @@ class QueueAdmin(admin.ModelAdmin):
     list_select_related = ("operators_group",)
 
     class Media:
+        css = {"all": ("admin-workspace/workspace.css",)}
         js = ("admin-workspace/queue-templates.js",)
 
     def get_fieldsets(self, request, obj=None):
