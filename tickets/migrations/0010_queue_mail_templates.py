@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_default_queue'),
+        ('tickets', '0009_channel_api'),
     ]
 
     operations = [
