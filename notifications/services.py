@@ -39,6 +39,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import F
 from django.template import TemplateDoesNotExist
+from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
@@ -429,10 +430,32 @@ def _render(template: str, language: str, context: dict) -> tuple[str, str, str 
     raise TemplateDoesNotExist(f"notifications/email/*/{template}")
 
 
+def _with_sender_wording(
+    context: dict, subject: str, text: str, html: str | None
+) -> tuple[str, str, str | None]:
+    """The sender's own wording, when the row carries it (a queue's templates, rendered
+    by the sender when the row was written): `custom_subject` and `custom_text` replace
+    the template's (a custom text goes as plain text only), `signature` closes the mail."""
+    if context.get("custom_subject"):
+        subject = context["custom_subject"]
+    if context.get("custom_text"):
+        text, html = context["custom_text"], None
+    signature = (context.get("signature") or "").strip()
+    if signature:
+        text = f"{text.rstrip()}\n\n-- \n{signature}\n"
+        if html:
+            block = f'<p class="signature">{linebreaksbr(signature)}</p>'
+            html = (
+                html.replace("</body>", f"{block}</body>", 1) if "</body>" in html else html + block
+            )
+    return subject, text, html
+
+
 def notification_build_email(notification: Notification) -> EmailMultiAlternatives:
     """The e-mail for a row: rendered templates, `[SP-0042]` subject, our headers."""
     context = {**notification.context, "reference": notification.reference}
     subject, text, html = _render(notification.template, notification.language, context)
+    subject, text, html = _with_sender_wording(context, subject, text, html)
     if notification.reference and f"[{notification.reference}]" not in subject:
         subject = f"[{notification.reference}] {subject}"
     headers = {

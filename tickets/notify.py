@@ -25,6 +25,7 @@ from notifications.automail import greeting_name
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.citizen_time import citizen_datetime_in, citizen_deadline_in
+from tickets.mail_templates import queue_mail_override
 from tickets.models import Message, Queue, SatisfactionResponse, Ticket
 
 # (read at, addresses): the queue addresses change a few times a year, appeals arrive
@@ -155,12 +156,14 @@ def _requester_item(
     email = ticket.requester.email
     if not email:
         return None
+    context = {**_context(ticket), **(extra or {})}
+    context.update(queue_mail_override(ticket.queue, template=template, context=context))
     return {
         "recipient": email,
         "template": template,
         "kind": kind,
         "idempotency_key": key,
-        "context": {**_context(ticket), **(extra or {})},
+        "context": context,
         "language": ticket.language,
         "reference": ticket.reference,
         "from_email": queue_sender(ticket.queue, ticket.language),

@@ -24,7 +24,6 @@ from tickets.models import (
     CannedResponse,
     Contact,
     Message,
-    Queue,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -327,24 +326,6 @@ class ContactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Queue)
-class QueueAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "slug",
-        "email_address",
-        "sla_first_response_hours",
-        "calendar",
-        "operators_group",
-        "auto_assign",
-        "is_active",
-        "position",
-    )
-    list_editable = ("position", "is_active")
-    prepopulated_fields = {"slug": ("name",)}
-    list_select_related = ("operators_group", "calendar")
 
 
 @admin.register(CannedResponse)

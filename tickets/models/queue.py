@@ -69,6 +69,17 @@ class Queue(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Regulation 8: a queue's own wording of the mails to citizens; empty = the global
+    # template. Rendered by tickets/mail_templates.py with nothing but its placeholders.
+    auto_reply_subject = models.CharField(_("auto-reply: subject"), max_length=255, blank=True)
+    auto_reply_text = models.TextField(_("auto-reply: text"), blank=True)
+    answer_subject = models.CharField(_("answer: subject"), max_length=255, blank=True)
+    answer_text = models.TextField(_("answer: text"), blank=True)
+    resolved_subject = models.CharField(_("«solved?» mail: subject"), max_length=255, blank=True)
+    resolved_text = models.TextField(_("«solved?» mail: text"), blank=True)
+    signature = models.TextField(
+        _("signature"), blank=True, help_text=_("Added under every mail to citizens of this queue.")
+    )
 
     class Meta:
         ordering = ["position", "name"]
