@@ -4,7 +4,7 @@
 import pytest
 
 from tests.chat.live import PORTS, daphne_processes
-from tests.e2e.test_chat import _staff_cookie
+from tests.e2e.staff import staff_cookie
 from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ def test_a_new_waiting_chat_beeps_and_flashes_the_title(
     queue = QueueFactory(name="Сайт Навигатора", slug="navigator")
     operator = UserFactory(username="anna", first_name="Анна", permissions=CHAT_OPERATOR)
     op_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-    op_ctx.add_cookies([_staff_cookie(operator, server)])
+    op_ctx.add_cookies([staff_cookie(operator, server)])
     console = op_ctx.new_page()
     console.goto(f"{server}/admin/")
     console.click("#ws-tile-chat")
