@@ -10,7 +10,7 @@ UV_SPEC ?= uv>=0.9,<1
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
 	--custom-compile-command "make lock"
 
-.PHONY: install run test lint format messages migrate bench clean lock openapi
+.PHONY: install run test lint format messages migrate bench clean lock openapi typecheck
 
 install: $(STAMP) messages
 
@@ -68,3 +68,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var staticfiles artifacts
+
+# mypy against mypy-baseline.txt (`bin/typecheck --sync` after fixing errors).
+typecheck: $(STAMP)
+	bin/typecheck
