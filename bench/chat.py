@@ -581,6 +581,9 @@ def main() -> None:
         "CHAT_START_RATE_LIMIT": "0",
         "CHAT_RATE_LIMIT": "0",
         "LOG_LEVEL": "WARNING",
+        # Production mode requires staff's second factor, which the seeded console
+        # sessions have not passed: they would be refused and the run would hang.
+        "STAFF_MFA_REQUIRED": "false",
     }
     procs = start_servers(env, args.server)
     try:
