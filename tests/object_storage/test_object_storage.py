@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.media.files import ticket_with_file
+from tests.object_storage.files import ticket_with_file
 from tests.tickets.admin_helpers import make_group, make_operator
 from tickets.intake.ingest import email_ingest
 from tickets.models import InboundEmail, Ticket

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from tests.media.files import ticket_with_file
+from tests.object_storage.files import ticket_with_file
 from tickets.intake.ingest import email_ingest
 from tickets.models import InboundEmail
 
