@@ -29,7 +29,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,8 @@ logging.getLogger("notifications.services").setLevel(logging.WARNING)
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+
+from helpdesk.testing import dovecot  # noqa: E402
 
 CORPUS = Path(os.environ.get("MAIL_CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "mail"))
 TEXTS = [
@@ -290,90 +291,14 @@ def run_single(messages: list[bytes]) -> None:
     report("single (email_ingest, 2 commits each)", results, seconds, rss, meter.figures)
 
 
-def _port() -> int:
-    for port in range(8400, 8500):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8400-8499")
-
-
 def start_dovecot() -> tuple[subprocess.Popen, int, Path]:
-    import pwd
-
+    """The tests' throwaway Dovecot (`helpdesk.testing.dovecot`) on a free port."""
     root = Path(tempfile.mkdtemp(prefix="hd-bench-dovecot-"))
-    os.chmod(root, 0o755)
-    for sub in ("run", "mail", "state"):
-        (root / sub).mkdir()
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        entry = pwd.getpwnam("dovecot")
-        uid, gid = entry.pw_uid, entry.pw_gid
-        os.chown(root / "mail", uid, gid)
-    (root / "passwd").write_text("bench:{PLAIN}bench-pass::::::\n")
-    port = _port()
-    (root / "dovecot.conf").write_text(f"""
-protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-mail_location = maildir:{root}/mail/%u
-first_valid_uid = 1
-first_valid_gid = 1
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-  chroot =
-}}
-service auth {{
-  user = root
-}}
-service auth-worker {{
-  user = root
-}}
-service anvil {{
-  chroot =
-}}
-""")
-    dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
-    process = subprocess.Popen([dovecot, "-F", "-c", str(root / "dovecot.conf")])
-    import imaplib
-
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client = imaplib.IMAP4("127.0.0.1", port)
-            client.login("bench", "bench-pass")
-            client.logout()
-            return process, port, root
-        except (OSError, imaplib.IMAP4.error):
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.1)
+    port = dovecot.free_port()
+    return dovecot.dovecot_start(root, port), port, root
 
 
 def run_imap(messages: list[bytes], workers: int) -> None:
-    import imaplib
 
     from tickets.intake.imap import mailboxes_poll_parallel
     from tickets.models import Mailbox, Queue
@@ -381,8 +306,7 @@ def run_imap(messages: list[bytes], workers: int) -> None:
     process, port, root = start_dovecot()
     mailbox = None
     try:
-        client = imaplib.IMAP4("127.0.0.1", port)
-        client.login("bench", "bench-pass")
+        client = dovecot.imap_client({"host": "127.0.0.1", "port": port})
         started = time.perf_counter()
         for raw in messages:
             client.append("INBOX", None, None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
@@ -392,13 +316,13 @@ def run_imap(messages: list[bytes], workers: int) -> None:
         # active one); it is switched off again at the end.
         Mailbox.objects.filter(is_active=True).update(is_active=False)
         mailbox, _ = Mailbox.objects.update_or_create(
-            username="bench",
+            username=dovecot.USER,
             host="127.0.0.1",
             defaults={
                 "queue": Queue.objects.get(slug="navigator"),
                 "port": port,
                 "security": Mailbox.Security.NONE,
-                "password": "bench-pass",
+                "password": dovecot.PASSWORD,
                 "is_active": True,
             },
         )
@@ -435,8 +359,7 @@ def run_imap(messages: list[bytes], workers: int) -> None:
     finally:
         if mailbox is not None:
             Mailbox.objects.filter(pk=mailbox.pk).update(is_active=False)
-        process.terminate()
-        process.wait(timeout=10)
+        dovecot.dovecot_stop(process)
         shutil.rmtree(root, ignore_errors=True)
 
 

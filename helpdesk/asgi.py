@@ -3,7 +3,7 @@ websockets through Channels.
 
 Every view is synchronous. Django's own ASGI handler runs each request through a fresh
 thread and several async hops, which costs 2-3x the CPU of the view itself on a short
-request (bench/README.md, "Public appeal intake": 480 vs 1,330 "hello" requests/s on
+request (docs/bench-history.md, "Public appeal intake": 480 vs 1,330 "hello" requests/s on
 this machine). `helpdesk.http_bridge` (a2wsgi's bridge on daemon threads, so that a
 request still running at shutdown cannot keep the process alive) hands the request to a
 pool of `HTTP_THREADS` threads instead; each thread keeps its database connection

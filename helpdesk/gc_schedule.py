@@ -4,7 +4,7 @@ A web process holds ~120k objects from start-up (Django, the URLconf, the transl
 and a few hundred per open chat socket. CPython collects all of them in one stop-the-world
 pass whenever enough objects have survived since the last one; in a daphne serving 250
 sockets that pass took 70-220 ms, several times a minute, and every socket, the event
-loop and every pool thread stood still for as long (bench/README.md, "Session 3").
+loop and every pool thread stood still for as long (docs/bench-history.md, "Session 3").
 
 `schedule_full_collections` is called once the application is built:
 1. collect, then `gc.freeze()` what is left: the start-up objects live as long as the

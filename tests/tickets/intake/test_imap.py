@@ -11,9 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from notifications.models import Notification
-from tests.factories import UserFactory
-from tests.tickets.intake.dovecot import (
+from helpdesk.testing.dovecot import (
     PASSWORD,
     USER,
     append,
@@ -23,6 +21,8 @@ from tests.tickets.intake.dovecot import (
     dovecot_stop,
     free_port,
 )
+from notifications.models import Notification
+from tests.factories import UserFactory
 from tickets.intake import imap as imap_module
 from tickets.intake.imap import mailbox_poll, mailboxes_poll
 from tickets.intake.ingest import email_ingest_batch

@@ -1,6 +1,6 @@
-"""A throwaway Dovecot (Debian's dovecot-imapd) for the IMAP tests: started on a free
-port with its own maildir, and stopped and started again on the same ones by the outage
-test."""
+"""A throwaway Dovecot (Debian's dovecot-imapd) for the IMAP tests and
+`bench/email_ingest.py`: started on a free port with its own maildir, and stopped and
+started again on the same ones by the outage test."""
 
 import contextlib
 import imaplib
@@ -12,11 +12,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "support", "imap-pass-123"
 PORTS = range(8400, 8500)
+
+
+class DovecotError(RuntimeError):
+    """The throwaway server did not start (its output and log in the message)."""
 
 
 def free_port() -> int:
@@ -34,7 +36,7 @@ def dovecot_config(root, port: int) -> str:
     """A throwaway Dovecot 2.3 config: one passwd-file user, maildir, no SSL."""
     for sub in ("run", "mail", "state"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o755)
+    os.chmod(root, 0o755)  # noqa: S103 - Dovecot's own users must reach the maildir
     # Mail is stored as an unprivileged user (Dovecot refuses uid 0).
     uid, gid = os.getuid(), os.getgid()
     if uid == 0:
@@ -112,13 +114,13 @@ def dovecot_start(root: Path, port: int) -> subprocess.Popen:
                 break
         except OSError:
             if process.poll() is not None:
-                out = process.stdout.read().decode(errors="replace")
+                out = process.communicate()[0].decode(errors="replace")
                 log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                pytest.fail(f"dovecot did not start: {out}\n{log}")
+                raise DovecotError(f"dovecot did not start: {out}\n{log}") from None
             time.sleep(0.1)
     else:
         process.kill()
-        pytest.fail("dovecot did not open its port")
+        raise DovecotError("dovecot did not open its port")
     server = {"host": "127.0.0.1", "port": port, "root": root}
     while True:  # the auth service comes up a moment after the listener
         try:
@@ -127,7 +129,7 @@ def dovecot_start(root: Path, port: int) -> subprocess.Popen:
         except imaplib.IMAP4.error:
             if time.monotonic() > deadline:
                 process.kill()
-                pytest.fail((root / "dovecot.log").read_text())
+                raise DovecotError((root / "dovecot.log").read_text()) from None
             time.sleep(0.1)
 
 
@@ -164,4 +166,4 @@ def count(server, folder: str = "INBOX") -> int:
     client = imap_client(server)
     status, data = client.select(folder)
     client.logout()
-    return int(data[0]) if status == "OK" else -1
+    return int(data[0] or 0) if status == "OK" else -1

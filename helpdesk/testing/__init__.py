@@ -1,0 +1,1 @@
+"""Harnesses shared by the test suite and the benchmarks (never imported by the app)."""
