@@ -110,4 +110,4 @@ class RecoveryCodesAdmin(FactorAdmin):
 
     @admin.display(description=_("Recovery codes left"))
     def codes_left(self, obj: StaticDevice) -> int:
-        return obj.token_set.count()
+        return obj.recovery_codes.count()

@@ -47,4 +47,4 @@ def user_has_key(user: AbstractBaseUser) -> bool:
 
 def recovery_codes_left(user: AbstractBaseUser) -> int:
     device = StaticDevice.objects.devices_for_user(user, confirmed=True).first()
-    return device.token_set.count() if device else 0
+    return device.recovery_codes.count() if device else 0

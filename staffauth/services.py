@@ -10,12 +10,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django_otp import devices_for_user
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from audit.services import audit_record
-from staffauth.models import StaffSession
+from staffauth.models import RecoveryCode, StaffSession
+from staffauth.recovery import recovery_code_hash, recovery_code_matches, recovery_code_new
 from staffauth.selectors import user_has_factor
 from staffauth.webauthn import registration_verify
 
@@ -65,7 +66,7 @@ def totp_device_confirm(
 
 
 def _recovery_codes_if_none(*, user: AbstractBaseUser) -> list[str]:
-    has_codes = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+    has_codes = RecoveryCode.objects.filter(device__user=user, device__confirmed=True).exists()
     return [] if has_codes else recovery_codes_regenerate(user=user)
 
 
@@ -114,13 +115,21 @@ def key_rename(*, user: AbstractBaseUser, device_id: int, name: str) -> bool:
 
 @transaction.atomic
 def recovery_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
-    """Ten new single-use recovery codes; the old ones stop working."""
+    """Ten new single-use recovery codes; the old ones stop working.
+
+    The codes are returned to be shown once and stored only as hashes: nobody, the user
+    included, can read them again (a lost list means making a new one).
+    """
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
     )
+    device.recovery_codes.all().delete()
+    # django-otp's plain-text tokens (written by its addstatictoken command) never count.
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    codes = [recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, code_hash=recovery_code_hash(code)) for code in codes
+    )
     audit_record("mfa.recovery_codes_issued", actor=user, obj=user, details={"count": len(codes)})
     return codes
 
@@ -133,12 +142,36 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device | None
     recovery code is deleted when used.
     """
     token = _normalise(token)
-    model = TOTPDevice if _TOTP_TOKEN.match(token) else StaticDevice
     with transaction.atomic():
-        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+        if not _TOTP_TOKEN.match(token):
+            return _recovery_code_use(user=user, code=token)
+        for device in TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update():
             if device.verify_token(token):
                 return device
     return None
+
+
+def _recovery_code_use(*, user: AbstractBaseUser, code: str) -> StaticDevice | None:
+    """The user's recovery-code device if `code` is one of their unused codes, which is
+    then used up. Call inside a transaction: the device row lock makes two sign-ins with
+    the same code race for one delete, and only the one that deletes the row gets in.
+    Throttled like django-otp's own StaticDevice.verify_token.
+    """
+    device = StaticDevice.objects.devices_for_user(user, confirmed=True).select_for_update().first()
+    if device is None or not device.verify_is_allowed()[0]:
+        return None
+    # Every stored hash is compared (constant time each), not looked up by value.
+    match = next(
+        (row for row in device.recovery_codes.all() if recovery_code_matches(code, row.code_hash)),
+        None,
+    )
+    if match is None or not RecoveryCode.objects.filter(pk=match.pk).delete()[0]:
+        device.throttle_increment()
+        return None
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return device
 
 
 @transaction.atomic
@@ -218,4 +251,4 @@ def _sessions_end(*, user: AbstractBaseUser, keep_session_key: str | None) -> in
 
 
 def _normalise(token: str) -> str:
-    return "".join(token.split()).lower()
+    return "".join(token.split()).replace("-", "").lower()

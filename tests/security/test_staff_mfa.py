@@ -88,7 +88,7 @@ def test_enrol_totp_shows_a_qr_code_and_ten_recovery_codes(client, mfa_on, opera
 
     response = client.post("/account/security/totp/", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 200
-    codes = re.findall(r"<li>([a-z2-7]{8})</li>", response.content.decode())
+    codes = re.findall(r"<li>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</li>", response.content.decode())
     assert len(codes) == 10
     assert TOTPDevice.objects.get(user=operator).confirmed
     # The session that enrolled has proved the factor: staff pages open.
