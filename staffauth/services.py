@@ -66,7 +66,9 @@ def totp_device_confirm(
 
 
 def _recovery_codes_if_none(*, user: AbstractBaseUser) -> list[str]:
-    has_codes = RecoveryCode.objects.filter(device__user_id=user.pk, device__confirmed=True).exists()
+    has_codes = RecoveryCode.objects.filter(
+        device__user_id=user.pk, device__confirmed=True
+    ).exists()
     return [] if has_codes else recovery_codes_regenerate(user=user)
 
 
