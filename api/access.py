@@ -3,10 +3,16 @@ user, narrowed to the token's queues when it has any. Every ticket the API reads
 changes is fetched through here."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from api.models import ApiToken
-from tickets.access import access_ticket_for_staff, tickets_for_staff, user_sees_all_tickets
-from tickets.models import Queue, Ticket
+from tickets.access import (
+    access_callback_for_staff,
+    access_ticket_for_staff,
+    tickets_for_staff,
+    user_sees_all_tickets,
+)
+from tickets.models import CallbackRequest, Queue, Ticket
 
 
 def request_token(request) -> ApiToken | None:
@@ -62,3 +68,13 @@ def api_worked_queues(request) -> QuerySet[Queue]:
     if user_sees_all_tickets(request.user):
         return queryset
     return queryset.filter(operators_group__in=request.user.groups.all())
+
+
+def api_callback(request, callback_id) -> CallbackRequest:
+    """A call-back entry of a ticket this caller may see (the staff access layer), in the
+    token's queues; Http404 otherwise, the same answer as for an id that does not exist."""
+    callback = access_callback_for_staff(request.user, callback_id)
+    queue_ids = token_queue_ids(request)
+    if queue_ids is not None and callback.ticket.queue_id not in queue_ids:
+        raise Http404
+    return callback

@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from tickets.services.callbacks import CallbackAttemptConflict
 from tickets.workflow import TransitionNotAllowed
 
 
@@ -62,6 +64,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, TransitionNotAllowed):
         exc = Conflict(detail=exc.messages[0], code="transition_not_allowed")
+    elif isinstance(exc, CallbackAttemptConflict):
+        exc = Conflict(detail=exc.messages[0], code=exc.code or "conflict")
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
@@ -98,6 +102,9 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
-    """Any address under /api/ that is not an endpoint: the same JSON shape."""
+    """Any address under /api/ that is not an endpoint: the same JSON shape, for every
+    method (a POST without a CSRF token too: the API's answer is 404, not the site's
+    HTML 403)."""
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)

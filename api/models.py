@@ -14,6 +14,7 @@ class Scope(models.TextChoices):
     CONTACTS_READ = "contacts:read", _("look up contacts")
     KB_READ = "kb:read", _("read the knowledge base")
     CALLS_READ = "calls:read", _("read the call log")
+    CALLS_WRITE = "calls:write", _("record call-back outcomes")
 
 
 class ApiToken(models.Model):

@@ -1,6 +1,6 @@
 """Who may call an endpoint: a staff member who works tickets (the staff access layer's
 rule), with the scope the endpoint needs when calling with a token; writes also need
-the admin's change permission."""
+the admin's change permission (the ticket's, or the one the view names)."""
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -31,7 +31,7 @@ class StaffWithScope(BasePermission):
                 _("The token lacks the scope “%(scope)s”.") % {"scope": scope},
                 code="scope_missing",
             )
-        if not safe and not user.has_perm(CHANGE_PERMISSION):
+        if not safe and not user.has_perm(getattr(view, "write_permission", CHANGE_PERMISSION)):
             raise exceptions.PermissionDenied(
                 _("This account may not change tickets."), code="no_change_permission"
             )

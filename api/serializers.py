@@ -191,6 +191,24 @@ class CannedResponseSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "body", "queue"]
 
 
+class ErrorBodySerializer(serializers.Serializer):
+    def get_fields(self):
+        # Built here: a declared attribute named `fields` would shadow Serializer.fields.
+        return {
+            "code": serializers.CharField(help_text="Machine-readable: invalid, not_found, …"),
+            "message": serializers.CharField(help_text="In the language of Accept-Language."),
+            "fields": serializers.DictField(
+                help_text="Field (or query parameter) → its messages; empty when not about a field."
+            ),
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer (api.errors)."""
+
+    error = ErrorBodySerializer()
+
+
 # --- Input ---------------------------------------------------------------------------
 
 
@@ -237,10 +255,39 @@ class TicketFilterSerializer(serializers.Serializer):
         return attrs
 
 
+# JSON bodies are typed: `"resolve": 0`, `"note": 5` or `"queue": "3"` are bad input (400),
+# not quietly converted as DRF's fields (made for HTML forms too) would.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField, StrictCharField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TicketCreateSerializer(serializers.Serializer):
     """An appeal on behalf of a citizen, with the public form's rules (AppealForm)."""
 
-    queue = serializers.IntegerField()
+    queue = StrictIntegerField()
     channel = serializers.ChoiceField(
         choices=Ticket.Channel.choices,
         default=Ticket.Channel.API,
@@ -248,39 +295,39 @@ class TicketCreateSerializer(serializers.Serializer):
         "channel (a portal, a mobile app).",
     )
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.QUESTION)
-    subject = serializers.CharField(max_length=255)
-    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-    full_name = serializers.CharField(max_length=255)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    inn = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    consent = serializers.BooleanField(
+    subject = StrictCharField(max_length=255)
+    text = StrictCharField(max_length=TEXT_MAX_LENGTH)
+    full_name = StrictCharField(max_length=255)
+    email = StrictCharField(max_length=254, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    inn = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    consent = StrictBooleanField(
         help_text="The citizen agreed to the processing of their personal data (as on the "
         "public form)."
     )
 
 
 class ReplySerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-    internal = serializers.BooleanField(default=False, help_text="An internal note.")
-    resolve = serializers.BooleanField(
+    text = StrictCharField(max_length=TEXT_MAX_LENGTH)
+    internal = StrictBooleanField(default=False, help_text="An internal note.")
+    resolve = StrictBooleanField(
         default=False, help_text="Also mark the ticket resolved (public answers only)."
     )
 
 
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Ticket.Status.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class EscalateSerializer(serializers.Serializer):
-    group = serializers.IntegerField(required=False, allow_null=True, default=None)
-    requester_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    group = StrictIntegerField(required=False, allow_null=True, default=None)
+    requester_email = StrictEmailField(required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class LinkCreateSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=40, help_text="The other ticket: SP-0042, 42")
+    number = StrictCharField(max_length=40, help_text="The other ticket: SP-0042, 42")
     kind = serializers.ChoiceField(
         choices=[
             (value, label)
@@ -291,7 +338,7 @@ class LinkCreateSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(allow_null=True, help_text="A user id; null unassigns.")
+    assignee = StrictIntegerField(allow_null=True, help_text="A user id; null unassigns.")
 
 
 class CategorySerializer(serializers.ModelSerializer):

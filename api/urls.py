@@ -41,6 +41,12 @@ v1 = [
         name="canned-response-list",
     ),
     path("callbacks/", phone.CallbackListView.as_view(), name="callback-list"),
+    path("callbacks/<int:pk>/", phone.CallbackDetailView.as_view(), name="callback-detail"),
+    path(
+        "callbacks/<int:pk>/outcome/",
+        phone.CallbackOutcomeView.as_view(),
+        name="callback-outcome",
+    ),
     path("calls/", phone.CallRecordListView.as_view(), name="call-list"),
     path("kb/categories/", kb.CategoryListView.as_view(), name="kb-category-list"),
     path("kb/articles/", kb.ArticleListView.as_view(), name="kb-article-list"),
@@ -62,5 +68,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
-    re_path(r"^.*$", not_found_view),
+    # Any rest, line breaks in the path included.
+    re_path(r"^[\s\S]*$", not_found_view),
 ]

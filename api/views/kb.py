@@ -105,7 +105,9 @@ class ArticleSearchView(KbView):
         summary="Search the knowledge base / Поиск по базе знаний",
         operation_id="kb_search",
         parameters=[
-            OpenApiParameter("q", str, required=True),
+            OpenApiParameter(
+                "q", str, required=True, pattern=r"\S", description="At least one letter."
+            ),
             OpenApiParameter("cursor", str, description="From `next`."),
         ],
         responses={

@@ -1,6 +1,7 @@
-"""Call-backs and the call log, read-only: the same staff access layer as the admin's
-lists (`callbacks_for_staff`, `calls_for_staff`), narrowed to the token's queues like
-tickets. Numbers in full only with the personal-data permission."""
+"""Call-backs and the call log: the same staff access layer as the admin's lists
+(`callbacks_for_staff`, `calls_for_staff`, `access_callback_for_staff`), narrowed to the
+token's queues like tickets. Numbers in full only with the personal-data permission. A
+call-back's outcome is recorded through the service the admin's call-back list uses."""
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -8,13 +9,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from api.access import token_queue_ids
+from api.access import api_callback, token_queue_ids
 from api.pagination import IdCursorPagination
 from api.presenters import shows_personal_data, user_view
+from api.serializers import StrictCharField, StrictIntegerField
 from telephony.selectors import calls_for_staff
 from tickets.access import callbacks_for_staff
+from tickets.models import CallbackRequest
 from tickets.selectors_admin import mask_phone
+from tickets.services import callback_record_attempt
 
 
 class CallbackSerializer(serializers.Serializer):
@@ -92,15 +98,93 @@ class CallbackListView(GenericAPIView):
             raise ValidationError({"open": [_("true or false.")]})
         full = shows_personal_data(request)
         page = self.paginate_queryset(queryset)
-        rows = [
-            {
-                **{f: getattr(c, f) for f in CallbackSerializer().fields if hasattr(c, f)},
-                "ticket": c.ticket.reference,
-                "phone": c.phone if full else mask_phone(c.phone),
-            }
-            for c in page
-        ]
+        rows = [_callback_row(c, full) for c in page]
         return self.get_paginated_response(CallbackSerializer(rows, many=True).data)
+
+
+CALLBACK_FIELDS: list[str] = list(CallbackSerializer().fields.keys())
+
+
+def _callback_row(callback: CallbackRequest, full: bool) -> dict:
+    return {
+        **{f: getattr(callback, f) for f in CALLBACK_FIELDS if hasattr(callback, f)},
+        "ticket": callback.ticket.reference,
+        "phone": callback.phone if full else mask_phone(callback.phone),
+    }
+
+
+class CallbackDetailView(APIView):
+    read_scope = "tickets:read"
+
+    @extend_schema(
+        summary="A call-back / Обратный звонок",
+        operation_id="callbacks_retrieve",
+        responses=CallbackSerializer,
+        description="One call-back entry (scope tickets:read); `attempts` + 1 is the "
+        "`attempt` to send with its next outcome.",
+    )
+    def get(self, request, pk: int):
+        callback = api_callback(request, pk)
+        return Response(
+            CallbackSerializer(_callback_row(callback, shows_personal_data(request))).data
+        )
+
+
+class CallbackOutcomeSerializer(serializers.Serializer):
+    attempt = StrictIntegerField(
+        min_value=1,
+        max_value=1000,
+        help_text="The number of this attempt: the call-back's `attempts` + 1 as last read. "
+        "Sending it again after a lost answer records nothing twice.",
+    )
+    outcome = serializers.ChoiceField(choices=CallbackRequest.Outcome.choices)
+    note = StrictCharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Kept on the ticket as an internal note.",
+    )
+
+
+class CallbackOutcomeView(APIView):
+    write_scope = "calls:write"
+    write_permission = "tickets.change_callbackrequest"
+    may_conflict = True
+
+    @extend_schema(
+        summary="Record a call-back's outcome / Записать результат обратного звонка",
+        operation_id="callbacks_outcome",
+        request=CallbackOutcomeSerializer,
+        responses={200: CallbackSerializer},
+        description="One call attempt and what came of it, as on the admin's call-back list "
+        "(scope calls:write and the permission to change call-backs): `reached` and "
+        "`reached_solved` (solved during the call: first-contact resolution, the ticket is "
+        "resolved) close the entry, `wrong_number` closes it, `no_answer` and `busy` count "
+        "a failed attempt (it comes up again later; after CALLBACK_MAX_ATTEMPTS it closes "
+        "and the citizen is told by mail). Idempotent: the same `attempt` with the same "
+        "outcome again answers 200 with the header `Idempotent-Replayed: true` and records "
+        "nothing; a stale or skipped `attempt`, or a closed entry, is 409.",
+    )
+    def post(self, request, pk: int):
+        body = CallbackOutcomeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        callback = api_callback(request, pk)
+        callback, replayed = callback_record_attempt(
+            callback=callback,
+            attempt=data["attempt"],
+            outcome=data["outcome"],
+            actor=request.user,
+            note=data["note"],
+        )
+        callback = api_callback(request, callback.pk)
+        response = Response(
+            CallbackSerializer(_callback_row(callback, shows_personal_data(request))).data
+        )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class CallRecordListView(GenericAPIView):

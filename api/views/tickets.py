@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from api import serializers as s
 from api.access import api_has_scope, api_ticket, api_tickets, token_queue_ids
 from api.filters import tickets_filter
+from api.pagination import flag_check
 from api.presenters import shows_personal_data, ticket_etag
 from audit.services import audit_record
 from tickets import services
@@ -73,7 +74,8 @@ class TicketListView(GenericAPIView):
         "token's queues), newest first. Requesters are masked in lists.",
     )
     def get(self, request):
-        params = s.TicketFilterSerializer(data=request.query_params)
+        # A plain dict: an empty parameter is a bad value, not a missing one.
+        params = s.TicketFilterSerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         queryset = tickets_filter(
             api_tickets(request, _tickets()), params.validated_data, user=request.user
@@ -150,7 +152,7 @@ class TicketDetailView(APIView):
             OpenApiParameter(
                 "personal_data",
                 OpenApiTypes.STR,
-                enum=["1"],
+                enum=["0", "1"],
                 description="1: the requester in full (needs the `contacts:read` scope and "
                 "the permission to see personal data; recorded in the audit log).",
             ),
@@ -166,6 +168,7 @@ class TicketDetailView(APIView):
             _tickets().annotate(last_event_id=Subquery(last_event.values("id")[:1])),
         )
         internal = api_has_scope(request, INTERNAL_SCOPE)
+        flag_check(request, "personal_data", ("0", "1"))
         full = (
             request.query_params.get("personal_data") == "1"
             and api_has_scope(request, PERSONAL_DATA_SCOPE)
@@ -225,6 +228,8 @@ def _with_etag(response: Response, etag: str) -> Response:
 
 
 class TicketMessageCreateView(APIView):
+    may_conflict = True  # the ticket's status may not allow it (409)
+
     @extend_schema(
         summary="Answer or internal note / Ответ или внутренняя заметка",
         operation_id="tickets_messages_create",
@@ -259,6 +264,8 @@ class TicketMessageCreateView(APIView):
 
 
 class TicketTransitionView(APIView):
+    may_conflict = True  # the ticket's status may not allow it (409)
+
     @extend_schema(
         summary="Change the status / Сменить статус",
         operation_id="tickets_transition",

@@ -118,3 +118,94 @@ def test_escalation_error_does_not_echo_the_requesters_data(api, queue):
     ticket = TicketFactory(queue=queue, channel="phone", requester=contact)
     text = api.post(f"{URL}{ticket.pk}/escalate/", {}).content.decode()
     assert "Сидоров" not in text and "5554433" not in text
+
+
+# --- Defects the live contract test (tests/integration/test_api_contract.py) found ------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/kb/articles/?category=a%00b",
+        "/api/v1/contacts/?email=x%00@example.com",
+        "/api/v1/calls/?since=%00",
+        "/api/v1/tickets/?q=SP%00",
+        "/api/v1/queues/?x%00=1",
+    ],
+)
+def test_a_nul_character_in_a_query_parameter_is_400_not_a_database_error(api, url):
+    # PostgreSQL refuses NUL in text: a raw parameter reaching a filter answered 500.
+    response = api.get(url)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid" and response.json()["error"]["fields"]
+
+
+def test_post_to_an_unknown_api_address_with_a_session_is_a_json_404_not_a_csrf_page(api_user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(api_user)
+
+    response = browser.post("/api/v1/tickets/null,null/escalate/", "{}", "application/json")
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_an_api_address_with_a_line_break_is_a_json_404(api):
+    response = api.get("/api/v1/kb/articles/a%0Ab/")
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"cursor": "garbage"}, "cursor"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "-5"}, "limit"),
+        ({"estimate": "AAA"}, "estimate"),
+        ({"updated_before": ""}, "updated_before"),
+        ({"status": ""}, "status"),
+    ],
+)
+def test_bad_list_parameters_are_400_naming_the_parameter(api, query, field):
+    # A garbled cursor was a 404, a bad limit or flag silently the default.
+    response = api.get(URL, query)
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_an_unknown_personal_data_flag_is_400(api, queue):
+    ticket = TicketFactory(queue=queue)
+
+    response = api.get(f"{URL}{ticket.pk}/", {"personal_data": "yes"})
+
+    assert response.status_code == 400 and "personal_data" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("messages/", {"text": "Ответ", "resolve": 0}, "resolve"),
+        ("messages/", {"text": 42}, "text"),
+        ("transition/", {"status": "pending", "note": 0}, "note"),
+        ("assign/", {"assignee": "5"}, "assignee"),
+        ("assign/", {"assignee": True}, "assignee"),
+    ],
+)
+def test_json_bodies_are_typed_not_coerced(api, queue, path, body, field):
+    ticket = TicketFactory(queue=queue, status="open")
+
+    response = api.post(f"{URL}{ticket.pk}/{path}", body)
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_create_refuses_a_queue_id_given_as_text(api, queue):
+    body = {"queue": str(queue.pk), "subject": "Т", "text": "Т", "full_name": "И", "consent": True}
+
+    response = api.post(URL, body)
+
+    assert response.status_code == 400 and "queue" in response.json()["error"]["fields"]

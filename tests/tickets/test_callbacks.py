@@ -1,17 +1,22 @@
 """Call-backs (regulation 12): requests, windows, due times, outcomes, K attempts, mail."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Notification
 from tests.tickets.admin_helpers import new_ticket
 from tickets.models import CallbackRequest, Ticket, TicketEvent
 from tickets.services import (
+    CallbackAttemptConflict,
     CallbackWish,
     callback_for_missed_call,
+    callback_record_attempt,
     callback_record_outcome,
     callback_request,
 )
@@ -190,3 +195,63 @@ def test_missed_calls_from_one_number_make_one_callback_a_day(queue):
 def test_missed_call_from_an_anonymous_number_makes_no_callback(queue):
     assert callback_for_missed_call(phone="anonymous", queue=queue) is None
     assert not CallbackRequest.objects.exists()
+
+
+# --- Recording an attempt for a caller that retries (the API) -------------------------
+
+
+def test_record_attempt_records_the_next_attempt_through_the_outcome_service(queue, operator):
+    callback = _request(new_ticket(queue))
+
+    callback, replayed = callback_record_attempt(
+        callback=callback, attempt=1, outcome="no_answer", actor=operator
+    )
+
+    assert not replayed and callback.attempts == 1 and callback.outcome == "no_answer"
+
+
+def test_record_attempt_sent_again_changes_nothing(queue, operator):
+    callback = _request(new_ticket(queue))
+    callback_record_attempt(callback=callback, attempt=1, outcome="busy", actor=operator, note="x")
+
+    callback, replayed = callback_record_attempt(
+        callback=callback, attempt=1, outcome="busy", actor=operator, note="x"
+    )
+
+    assert replayed and callback.attempts == 1
+    assert callback.ticket.messages.filter(is_internal=True).count() == 1
+
+
+@pytest.mark.parametrize(("attempt", "outcome"), [(1, "reached"), (3, "busy"), (0, "busy")])
+def test_record_attempt_refuses_a_number_that_is_not_the_next(queue, operator, attempt, outcome):
+    callback = _request(new_ticket(queue))
+    callback_record_attempt(callback=callback, attempt=1, outcome="busy", actor=operator)
+
+    with pytest.raises(CallbackAttemptConflict):
+        callback_record_attempt(callback=callback, attempt=attempt, outcome=outcome, actor=operator)
+
+    assert CallbackRequest.objects.get(pk=callback.pk).attempts == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_attempt_sent_twice_at_once_is_counted_once(queue, operator):
+    callback = _request(new_ticket(queue))
+    barrier = threading.Barrier(2)
+
+    def send(_) -> bool:
+        try:
+            barrier.wait(timeout=10)
+            _entry, replayed = callback_record_attempt(
+                callback=callback, attempt=1, outcome="no_answer", actor=operator, note="n"
+            )
+            return replayed
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(send, range(2)))
+
+    assert sorted(results) == [False, True]  # one recorded, one replayed
+    assert CallbackRequest.objects.get(pk=callback.pk).attempts == 1
+    assert callback.ticket.messages.filter(is_internal=True).count() == 1

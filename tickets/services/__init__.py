@@ -7,8 +7,10 @@ from tickets.services.attachments import (
     attachments_validate,
 )
 from tickets.services.callbacks import (
+    CallbackAttemptConflict,
     CallbackWish,
     callback_for_missed_call,
+    callback_record_attempt,
     callback_record_outcome,
     callback_request,
 )
@@ -47,8 +49,10 @@ __all__ = [
     "ANONYMISED_NAME",
     "TicketClosedError",
     "TicketDraft",
+    "CallbackAttemptConflict",
     "CallbackWish",
     "callback_for_missed_call",
+    "callback_record_attempt",
     "callback_record_outcome",
     "callback_request",
     "attachment_build",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -209,6 +210,47 @@ def callback_record_outcome(
     if gave_up:
         notify.callback_failed(callback=callback)
     return callback
+
+
+class CallbackAttemptConflict(ValidationError):
+    """The attempt a caller meant to record is not the entry's next one (someone else
+    recorded it, it was closed meanwhile, or the number is made up)."""
+
+
+@transaction.atomic
+def callback_record_attempt(
+    *,
+    callback: CallbackRequest,
+    attempt: int,
+    outcome: str,
+    actor: AbstractBaseUser,
+    note: str = "",
+) -> tuple[CallbackRequest, bool]:
+    """`callback_record_outcome` for a caller that retries (the API): `attempt` numbers
+    the call being recorded, the entry's `attempts` + 1 as the caller last read it.
+
+    The same attempt sent again (a retry after a lost answer) with the same outcome by
+    the same person records nothing and returns `(entry, True)`; a fresh one is recorded
+    and returns `(entry, False)`. Any other number, a replay with another outcome or by
+    someone else, or a closed entry raise `CallbackAttemptConflict`: nothing is counted
+    twice and nobody's attempt is overwritten.
+    """
+    locked = CallbackRequest.objects.select_for_update(of=("self",)).get(pk=callback.pk)
+    if (
+        attempt == locked.attempts > 0
+        and locked.outcome == outcome
+        and locked.last_attempt_by_id == getattr(actor, "pk", None)
+    ):
+        return locked, True
+    if not locked.is_open:
+        raise CallbackAttemptConflict(_("This call-back is already closed."), code="closed")
+    if attempt != locked.attempts + 1:
+        raise CallbackAttemptConflict(
+            _("Attempt %(given)s does not follow the %(done)s recorded: read the call-back again.")
+            % {"given": attempt, "done": locked.attempts},
+            code="attempt_conflict",
+        )
+    return callback_record_outcome(callback=locked, outcome=outcome, actor=actor, note=note), False
 
 
 def _ticket_for_missed_call(*, phone: str, queue: Queue | None, at: datetime) -> Ticket:
