@@ -25,7 +25,10 @@ def token_queue_ids(request) -> list[int] | None:
     if token is None:
         return None
     if not hasattr(token, "_queue_ids"):
-        token._queue_ids = list(token.queues.values_list("id", flat=True))
+        # `has_queues` is annotated by api_token_authenticate: no query for the usual
+        # unrestricted token.
+        limited = getattr(token, "has_queues", True)
+        token._queue_ids = list(token.queues.values_list("id", flat=True)) if limited else []
     return token._queue_ids or None
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,7 +119,15 @@ def api_token_authenticate(*, raw: str, address: str) -> ApiToken | None:
     if parts is None:
         return None
     prefix, secret = parts
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # Whether it is limited to queues comes with it: most tokens are not, and asking
+    # separately cost every request a query (api.access.token_queue_ids).
+    restricted = ApiToken.queues.through.objects.filter(apitoken_id=OuterRef("pk"))
+    token = (
+        ApiToken.objects.select_related("user")
+        .annotate(has_queues=Exists(restricted))
+        .filter(prefix=prefix)
+        .first()
+    )
     # A miss hashes too, so an unknown prefix costs what a wrong secret does.
     expected = token.secret_hash if token is not None else "0" * 64
     if not hmac.compare_digest(expected, secret_hash(secret)) or token is None:

@@ -134,7 +134,9 @@ class TicketListView(GenericAPIView):
             language=translation.get_language() or settings.LANGUAGE_CODE,
             channel=data["channel"],
         )
-        ticket = _tickets().get(pk=result.ticket.pk)
+        # The ticket as created, its queue and requester already loaded: re-reading it
+        # cost every create a query.
+        ticket = result.ticket
         return Response(
             {
                 "ticket": s.TicketSerializer(ticket).data,
