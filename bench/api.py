@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -39,6 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seed-only", action="store_true", help="seed, analyse, stop")
     args = parser.parse_args()
 
     import django
@@ -56,68 +58,126 @@ def main() -> int:
     print(f"{connection.vendor} {connection.settings_dict['NAME']}: migrating…", flush=True)
     call_command("migrate", verbosity=0)
     queue = _seed(args.tickets)
+    if args.seed_only:
+        return 0
     rows = _measure(queue, args.requests)
     _print(rows, args.tickets)
     return 0
 
 
 def _seed(size: int):
+    """Appends tickets until the table holds `size`: a contact per three tickets, the
+    ticket (numbers reserved in bulk) and its first message, written with COPY through
+    the demo loader's RowWriter (executemany on SQLite), BATCH tickets per transaction,
+    with a progress line. Four queues, every status and channel, a third of the open
+    ones owed."""
+    from django.core.management.base import OutputWrapper
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from tickets.demo.bulk import MESSAGE_COLUMNS, Progress, RowWriter, ticket_ids_by_number
     from tickets.models import Contact, Message, Queue, Ticket
     from tickets.numbering import ticket_numbers_reserve
 
-    queue, _ = Queue.objects.get_or_create(
-        slug="bench-api", defaults={"name": "Бенчмарк API", "email_address": "api@bench.local"}
-    )
+    queues = [
+        Queue.objects.get_or_create(
+            slug=f"bench-api-{i}",
+            defaults={"name": f"Бенчмарк API {i}", "email_address": f"api{i}@bench.local"},
+        )[0]
+        for i in range(4)
+    ]
     have = Ticket.objects.count()
+    if have >= size:
+        return queues[0]
     rng = random.Random(have)
-    started = time.perf_counter()
     statuses = ["new", "open", "open", "pending", "resolved", "closed", "closed", "closed"]
+    channels = ["web", "email", "phone", "chat", "api"]
+    kinds = ["question", "problem", "complaint", "suggestion"]
+    contact_writer = RowWriter(Contact, ["full_name", "email", "phone"])
+    ticket_writer = RowWriter(
+        Ticket,
+        [
+            "number", "token", "queue_id", "channel", "kind", "status", "priority", "line",
+            "requester_id", "subject", "language", "created_at", "last_activity_at",
+            "first_response_due", "first_response_at", "resolved_at", "closed_at",
+            "sla_breach_at",
+        ],
+    )  # fmt: skip
+    message_writer = RowWriter(Message, MESSAGE_COLUMNS)
+    progress = Progress(OutputWrapper(sys.stdout), size - have, "seeding tickets")
+    now = timezone.now()
     while have < size:
         count = min(BATCH, size - have)
-        now = timezone.now()
         with transaction.atomic():
-            contacts = Contact.objects.bulk_create(
-                Contact(
-                    full_name=f"Заявитель {have + i}",
-                    email=f"citizen{have + i}@bench.local",
-                    phone=f"+7900{have + i:07d}",
-                )
-                for i in range(count)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COALESCE(MAX(id), 0) FROM tickets_contact")
+                last_contact = cursor.fetchone()[0]
+            contact_writer.write(
+                {
+                    "full_name": f"Заявитель {have + i}",
+                    "email": f"citizen{have + i}@bench.local",
+                    "phone": f"+7900{have + i:07d}",
+                }
+                for i in range(0, count, 3)
             )
-            tickets = Ticket.objects.bulk_create(
-                Ticket(
-                    number=number,
-                    queue=queue,
-                    requester=contact,
-                    channel=rng.choice(["web", "email", "phone", "chat"]),
-                    status=rng.choice(statuses),
-                    subject=f"Обращение {number}",
-                    created_at=now - timezone.timedelta(minutes=count - i),
-                    last_activity_at=now,
-                    first_response_due=now + timezone.timedelta(hours=rng.randint(-48, 24)),
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM tickets_contact WHERE id > %s", [last_contact])
+                contacts = [row[0] for row in cursor.fetchall()]
+            numbers = ticket_numbers_reserve(count)
+            rows = []
+            for i, number in enumerate(numbers):
+                created = now - timezone.timedelta(minutes=(size - have - i))
+                status = rng.choice(statuses)
+                owed = status in ("new", "open")
+                due = created + timezone.timedelta(hours=24)
+                if owed:  # a third of the owed ones are overdue
+                    due = now + timezone.timedelta(hours=rng.randint(-48, 24))
+                answered = None if owed else created + timezone.timedelta(hours=2)
+                done = status in ("resolved", "closed")
+                rows.append(
+                    {
+                        "number": number,
+                        "token": secrets.token_urlsafe(24),
+                        "queue_id": queues[i % 4].pk,
+                        "channel": rng.choice(channels),
+                        "kind": rng.choice(kinds),
+                        "status": status,
+                        "priority": "normal",
+                        "line": "first",
+                        "requester_id": contacts[i // 3],
+                        "subject": f"Обращение {number}",
+                        "language": "ru",
+                        "created_at": created,
+                        "last_activity_at": created,
+                        "first_response_due": due,
+                        "first_response_at": answered,
+                        "resolved_at": created + timezone.timedelta(hours=3) if done else None,
+                        "closed_at": now if status == "closed" else None,
+                        "sla_breach_at": due if owed and due > now else None,
+                    }
                 )
-                for i, (number, contact) in enumerate(
-                    zip(ticket_numbers_reserve(count), contacts, strict=True)
-                )
-            )
-            Message.objects.bulk_create(
-                Message(
-                    ticket=ticket,
-                    author_kind="requester",
-                    channel=ticket.channel,
-                    text="Здравствуйте! Не приходит код подтверждения.",
-                )
-                for ticket in tickets
+            ticket_writer.write(rows)
+            ids = ticket_ids_by_number(numbers[0], numbers[-1])
+            message_writer.write(
+                {
+                    "ticket_id": ids[row["number"]],
+                    "author_kind": "requester",
+                    "author_id": None,
+                    "is_internal": False,
+                    "channel": row["channel"],
+                    "text": "Здравствуйте! Не приходит код подтверждения.",
+                    "created_at": row["created_at"],
+                }
+                for row in rows
             )
         have += count
-        print(f"  seeded {have:,} tickets ({time.perf_counter() - started:.0f} s)", flush=True)
+        progress.update(count, count * 2 + len(contacts))
+    elapsed = progress.finish()
+    print(f"seeded to {size:,} tickets in {elapsed:.0f} s; analysing…", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    return queue
+    return queues[0]
 
 
 def _measure(queue, requests: int) -> list[tuple[str, list[float], int]]:
