@@ -60,6 +60,7 @@ def main() -> int:
     queue = _seed(args.tickets)
     if args.seed_only:
         return 0
+    print("load average before measuring: " + " / ".join(f"{x:.1f}" for x in os.getloadavg()))
     rows = _measure(queue, args.requests)
     _print(rows, args.tickets)
     return 0
@@ -195,11 +196,20 @@ def _measure(queue, requests: int) -> list[tuple[str, list[float], int]]:
     ApiToken.objects.filter(user=user).delete()
     _token, raw = api_token_create(user=user, name="bench", scopes=Scope.values)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    operator = _operator(queue)
+    ApiToken.objects.filter(user=operator).delete()
+    _token, operator_raw = api_token_create(user=operator, name="bench", scopes=Scope.values)
+    operator_client = Client(HTTP_AUTHORIZATION=f"Bearer {operator_raw}")
     form_client = Client()
     newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first()
     rng = random.Random(1)
     ids = list(
         Ticket.objects.filter(id__gte=max(1, newest - 100_000)).values_list("id", flat=True)[:500]
+    )
+    operator_ids = list(
+        Ticket.objects.filter(id__in=ids, queue__operators_group__user=operator).values_list(
+            "id", flat=True
+        )
     )
     etag_of = {pk: client.get(f"/api/v1/tickets/{pk}/")["ETag"] for pk in ids[:50]}
     seq = iter(range(10**9))
@@ -224,11 +234,15 @@ def _measure(queue, requests: int) -> list[tuple[str, list[float], int]]:
 
     scenarios = {
         "list (first page, 50)": lambda: client.get("/api/v1/tickets/"),
+        "list as an operator (2 of 4 queues)": lambda: operator_client.get("/api/v1/tickets/"),
         "list ?status=open": lambda: client.get("/api/v1/tickets/?status=open"),
         "list ?sla=breached": lambda: client.get("/api/v1/tickets/?sla=breached"),
         "list ?q=<number>": lambda: client.get(f"/api/v1/tickets/?q=SP-{rng.randint(1, newest)}"),
         "list, 20th page (cursor)": _deep_page(client),
         "retrieve": lambda: client.get(f"/api/v1/tickets/{rng.choice(ids)}/"),
+        "retrieve as an operator": lambda: operator_client.get(
+            f"/api/v1/tickets/{rng.choice(operator_ids)}/"
+        ),
         "retrieve 304 (If-None-Match)": lambda: _conditional(client, rng, etag_of),
         "create (API)": lambda: client.post(
             "/api/v1/tickets/", json.dumps(appeal()), content_type="application/json"
@@ -260,6 +274,25 @@ def _measure(queue, requests: int) -> list[tuple[str, list[float], int]]:
     return rows
 
 
+def _operator(queue):
+    """A first-line operator (not a superuser) working two of the four bench queues."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from tickets.models import Queue
+
+    group, _ = Group.objects.get_or_create(name="bench-api-operators")
+    Queue.objects.filter(slug__in=["bench-api-0", "bench-api-1"]).update(operators_group=group)
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-api-operator", defaults={"is_staff": True}
+    )
+    user.groups.add(group)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_ticket", "change_ticket"])
+    )
+    return user
+
+
 def _deep_page(client):
     url = "/api/v1/tickets/"
     for _ in range(19):
@@ -280,7 +313,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _print(rows, size: int) -> None:
-    print(f"\n{size:,} tickets")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{size:,} tickets; load average at the end {load} ({os.cpu_count()} cores)")
     print("| scenario | p50 ms | p95 ms | p99 ms | req/s | statements |")
     print("|---|---|---|---|---|---|")
     for name, timings, statements in rows:
