@@ -42,7 +42,8 @@ ERROR_DESCRIPTIONS = {
     "401": "No token, or an invalid, expired or revoked one (or a token in the URL).",
     "403": "The token lacks the scope, or its user the permission.",
     "404": "Not there, or not visible to the caller (another queue than the token's).",
-    "409": "The ticket's state does not allow this (tickets.workflow.TRANSITIONS).",
+    "409": "The state does not allow this: a status move tickets.workflow.TRANSITIONS "
+    "forbids, or a call-back attempt that is not the next one.",
     "415": "The body is not application/json.",
     "429": "Over the token's rate limit; `Retry-After` says when to try again.",
 }
@@ -71,7 +72,7 @@ class ApiAutoSchema(AutoSchema):
         codes = ["400", "401"]
         if not public:
             codes.append("403")
-        if "{" in self.path or getattr(view, "may_answer_not_found", False):
+        if "{" in self.path:
             codes.append("404")
         if getattr(view, "may_conflict", False):
             codes.append("409")
