@@ -78,16 +78,31 @@ def server_env(args, mail_dir: Path, static_root: Path) -> dict:
     }
 
 
-def start_processes(env: dict) -> dict[str, subprocess.Popen]:
+def stop_processes(procs: dict[str, subprocess.Popen]) -> None:
+    for proc in procs.values():
+        proc.terminate()
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def start_processes(
+    env: dict, trace_dir: Path | None = None, trace_every: float = 0
+) -> dict[str, subprocess.Popen]:
     import httpx
 
     logs = BASE_DIR / "var"
     logs.mkdir(exist_ok=True)
     procs = {}
+    serve = [sys.executable, "-m", "helpdesk.serve"]
+    if trace_dir is not None:  # tracemalloc snapshots (bench/traced_serve.py)
+        serve = [sys.executable, str(BASE_DIR / "bench" / "traced_serve.py")]
+        serve += [str(trace_dir), str(trace_every)]
     for port in PORTS:
         procs[f"web :{port}"] = subprocess.Popen(
-            [sys.executable, "-m", "helpdesk.serve", "-b", "127.0.0.1", "-p", str(port)]
-            + ["helpdesk.asgi:application"],
+            [*serve, "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
             cwd=BASE_DIR,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -102,7 +117,7 @@ def start_processes(env: dict) -> dict[str, subprocess.Popen]:
         stderr=open(logs / "soak-worker.log", "w"),  # noqa: SIM115
     )
     for port in PORTS:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + (240 if trace_dir is not None else 60)
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz/live", timeout=2).is_success:
@@ -110,6 +125,7 @@ def start_processes(env: dict) -> dict[str, subprocess.Popen]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                stop_processes(procs)
                 raise SystemExit(f"web process on {port} did not start (var/soak-web-{port}.log)")
             time.sleep(0.3)
     time.sleep(3)  # the worker connects to the broker
@@ -324,6 +340,14 @@ async def run(args, queue_id: int, cookies: list[str], procs) -> dict:
     pool = ThreadPoolExecutor(max_workers=8)
     t0 = time.perf_counter()
     go.set()
+    timeline: list[tuple[float, dict[str, float], float]] = []
+
+    async def sample_rss() -> None:
+        while True:
+            timeline.append((time.perf_counter() - t0, rss_all(procs), os.getloadavg()[0]))
+            await asyncio.sleep(args.rss_every)
+
+    sampler = asyncio.create_task(sample_rss())
 
     async def timed(path: LoadPath, work) -> None:
         await work
@@ -351,6 +375,8 @@ async def run(args, queue_id: int, cookies: list[str], procs) -> dict:
     )
     sessions = await chat_task
     elapsed = time.perf_counter() - t0
+    sampler.cancel()
+    timeline.append((elapsed, rss_all(procs), os.getloadavg()[0]))
     pool.shutdown()
     return {
         "stats": stats,
@@ -360,6 +386,7 @@ async def run(args, queue_id: int, cookies: list[str], procs) -> dict:
         "elapsed": elapsed,
         "rss_start": rss_start,
         "rss_end": rss_all(procs),
+        "rss_timeline": timeline,
     }
 
 
@@ -431,6 +458,45 @@ def books(result: dict, args, mail_dir: Path) -> list[str]:
     return lines
 
 
+def memory_growth(trace_dir: Path, procs: dict[str, subprocess.Popen]) -> list[str]:
+    """Per web process: Python heap traced by tracemalloc at each snapshot, and where it
+    grew between the second snapshot (warm, load running) and the last."""
+    import tracemalloc
+
+    lines = []
+    for name, proc in procs.items():
+        paths = sorted(trace_dir.glob(f"{proc.pid}-*.snap"))
+        if len(paths) < 3:
+            continue
+        sizes = []
+        for path in paths:
+            snapshot = tracemalloc.Snapshot.load(str(path))
+            sizes.append(sum(stat.size for stat in snapshot.statistics("filename")) / 2**20)
+        lines.append(
+            f"traced Python heap {name} after a full collection (MB, one snapshot per "
+            "interval): " + " ".join(f"{size:.1f}" for size in sizes)
+        )
+        gc_log = trace_dir / f"{proc.pid}.gc"
+        if gc_log.exists():
+            rows = [line.split() for line in gc_log.read_text().splitlines()]
+            lines.append(
+                "  garbage the collection freed at each snapshot (MB): "
+                + " ".join(f"{(int(r[2]) - int(r[3])) / 2**20:.1f}" for r in rows)
+            )
+        first = tracemalloc.Snapshot.load(str(paths[1]))
+        last = tracemalloc.Snapshot.load(str(paths[-1]))
+        filters = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        first, last = first.filter_traces(filters), last.filter_traces(filters)
+        lines.append(f"  grew most between snapshot 1 and {len(paths) - 1} (by line):")
+        for stat in last.compare_to(first, "lineno")[:12]:
+            frame = stat.traceback[0]
+            lines.append(
+                f"    {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+7d} blocks  "
+                f"{frame.filename.replace(str(BASE_DIR) + '/', '')}:{frame.lineno}"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -441,6 +507,17 @@ def main() -> None:
     parser.add_argument("--replies", type=float, default=5, help="operator answers per second")
     parser.add_argument("--operators", type=int, default=20)
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for the outbox")
+    parser.add_argument(
+        "--rss-every", type=float, default=60, help="seconds between RSS samples during the load"
+    )
+    parser.add_argument(
+        "--trace-memory",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="run the web processes under tracemalloc (bench/traced_serve.py), a snapshot "
+        "every SECONDS, and print what grew (slows them down: not for the rate figures)",
+    )
     args = parser.parse_args()
     args.lines = max(1, int(args.seconds / args.interval))
     # What bench/chat.py's citizen clients read.
@@ -456,6 +533,7 @@ def main() -> None:
     static_root = Path(tempfile.mkdtemp(prefix="hd-soak-static-"))
     media = Path(tempfile.mkdtemp(prefix="hd-soak-media-"))
     os.environ.update({"MEDIA_ROOT": str(media), "EMAIL_URL": f"filemail://{mail_dir}"})
+    load_before = os.getloadavg()[0]
     prepare_database(db_url)
     import redis
 
@@ -476,20 +554,15 @@ def main() -> None:
     max_chats = -(-args.sockets // args.operators)
     queue_id, cookies = seed(args.operators, max_chats)
     Queue.objects.filter(pk=queue_id).update(email_address=QUEUE_ADDRESS)
-    procs = start_processes(env)
+    trace_dir = Path(tempfile.mkdtemp(prefix="hd-soak-trace-")) if args.trace_memory else None
+    procs = start_processes(env, trace_dir, args.trace_memory)
     try:
         result = asyncio.run(run(args, queue_id, cookies, procs))
         log("load done; waiting for the outbox to drain")
         undrained = wait_for_outbox(args.drain)
         rss_drained = rss_all(procs)
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs)
 
     elapsed = result["elapsed"]
     stats = result["stats"]
@@ -498,7 +571,8 @@ def main() -> None:
         f"soak {args.seconds:.0f}s offered: {args.appeals:g} appeals/s, {args.mails} mails/s "
         f"(batch), {args.sockets} sockets x 1 line/{args.interval:g}s "
         f"({args.sockets / args.interval:.0f} lines/s + as many answers), "
-        f"{args.replies:g} operator answers/s; 2 web processes + 1 worker (concurrency 2)"
+        f"{args.replies:g} operator answers/s; 2 web processes + 1 worker (concurrency 2); "
+        f"load average before the run {load_before:.1f}"
     )
     for path in result["paths"].values():
         print(path.line())
@@ -523,6 +597,17 @@ def main() -> None:
             f"{result['rss_end'][name]:.0f} MB at the end of the load, "
             f"{rss_drained[name]:.0f} MB after the drain"
         )
+    print("RSS during the load (MB), with the 1-minute load average:")
+    for at, values, load in result["rss_timeline"]:
+        print(
+            f"  {at:6.0f} s  "
+            + "  ".join(f"{n} {v:.0f}" for n, v in values.items())
+            + f"  load {load:.1f}"
+        )
+    print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if trace_dir is not None:
+        for line in memory_growth(trace_dir, procs):
+            print(line)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Delivery guarantees (see docs/email.md, "Outbox"):
 * A row is sent only by the worker that *claims* it (one conditional UPDATE
   pending → sending). Two workers, a redelivered task or a sweeper re-publish can
   never send the same row twice; the unique idempotency key means the same event can
-  never produce two rows.
+  never produce two rows. Claiming and sending live in `notifications.delivery`
+  (workers claim and send in batches over one mail connection).
 * A worker killed while sending leaves the row in `sending`. Just before the message is
   handed to the mail server we commit `handed_off_at`. After `OUTBOX_SENDING_TIMEOUT`
   the sweeper re-queues rows that died *before* the hand-off (nothing left us: no loss,
@@ -31,24 +32,16 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from email.utils import getaddresses
-from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F
-from django.template import TemplateDoesNotExist
-from django.template.defaultfilters import linebreaksbr
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 # Kinds that are sent without a person deciding to: capped per recipient (no floods).
 CAPPED_KINDS = (Notification.Kind.AUTO_REPLY, Notification.Kind.NOTICE)
 _MESSAGE_ID_SALT = "notifications.message_id"
@@ -357,19 +350,23 @@ def notification_enqueue_many(*, items: list[dict]) -> int:
     return sum(1 for notification in inserted if not notification.reason)
 
 
-def notifications_schedule_batch(notification_ids: list[int], *, size: int = 50) -> None:
+def notifications_schedule_batch(notification_ids: list[int], *, size: int = 50) -> int:
     """Publish sends in tasks of `size` rows: one broker round trip per batch, and
     several workers still share a large batch. Same guarantees as one task per row (the
-    claim is per row); a broker outage leaves the rows to the sweeper."""
+    claim is per row); a broker outage leaves the rows to the sweeper. Returns the
+    number of rows published."""
     from notifications.tasks import notification_send_batch_task
 
+    published = 0
     for start in range(0, len(notification_ids), size):
         chunk = notification_ids[start : start + size]
         try:
             notification_send_batch_task.apply_async(args=[chunk], retry=False)
         except Exception:  # noqa: BLE001 - broker down: the sweeper takes over
             logger.warning("broker unavailable; %s notifications left for the sweeper", len(chunk))
-            return
+            break
+        published += len(chunk)
+    return published
 
 
 def notification_schedule(notification_id: int) -> bool:
@@ -408,184 +405,6 @@ def notification_resend(*, notification: Notification) -> bool:
     if updated:
         transaction.on_commit(lambda: notification_schedule(notification.pk))
     return bool(updated)
-
-
-# --- Building and sending ---------------------------------------------------------
-
-
-def _render(template: str, language: str, context: dict) -> tuple[str, str, str | None]:
-    with translation.override(language):
-        for lang in dict.fromkeys((language, settings.LANGUAGE_CODE, "ru")):
-            base = f"notifications/email/{lang}/{template}"
-            try:
-                subject = render_to_string(f"{base}.subject.txt", context)
-                text = render_to_string(f"{base}.txt", context)
-            except TemplateDoesNotExist:
-                continue
-            try:
-                html = render_to_string(f"{base}.html", context)
-            except TemplateDoesNotExist:
-                html = None
-            return " ".join(subject.split()), text, html
-    raise TemplateDoesNotExist(f"notifications/email/*/{template}")
-
-
-def _with_sender_wording(
-    context: dict, subject: str, text: str, html: str | None
-) -> tuple[str, str, str | None]:
-    """The sender's own wording, when the row carries it (a queue's templates, rendered
-    by the sender when the row was written): `custom_subject` and `custom_text` replace
-    the template's (a custom text goes as plain text only), `signature` closes the mail."""
-    if context.get("custom_subject"):
-        subject = context["custom_subject"]
-    if context.get("custom_text"):
-        text, html = context["custom_text"], None
-    signature = (context.get("signature") or "").strip()
-    if signature:
-        text = f"{text.rstrip()}\n\n-- \n{signature}\n"
-        if html:
-            block = f'<p class="signature">{linebreaksbr(signature)}</p>'
-            html = (
-                html.replace("</body>", f"{block}</body>", 1) if "</body>" in html else html + block
-            )
-    return subject, text, html
-
-
-def notification_build_email(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail for a row: rendered templates, `[SP-0042]` subject, our headers."""
-    context = {**notification.context, "reference": notification.reference}
-    subject, text, html = _render(notification.template, notification.language, context)
-    subject, text, html = _with_sender_wording(context, subject, text, html)
-    if notification.reference and f"[{notification.reference}]" not in subject:
-        subject = f"[{notification.reference}] {subject}"
-    headers = {
-        **notification.headers,
-        "Message-ID": notification.message_id,
-        "X-Auto-Response-Suppress": "All",
-    }
-    if notification.kind == Notification.Kind.AUTO_REPLY:
-        headers["Auto-Submitted"] = "auto-replied"
-    elif notification.kind in (Notification.Kind.NOTICE, Notification.Kind.ALERT):
-        headers["Auto-Submitted"] = "auto-generated"
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=notification.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=[notification.recipient],
-        reply_to=[notification.reply_to] if notification.reply_to else None,
-        headers=headers,
-    )
-    if html:
-        email.attach_alternative(html, "text/html")
-    for path in notification.attachments:
-        with default_storage.open(path, "rb") as fh:
-            email.attach(PurePath(path).name, fh.read())
-    return email
-
-
-def notification_claim(notification_id: int) -> Notification | None:
-    """Atomically take a pending row for sending; None if it is sent, taken or parked.
-
-    The conditional UPDATE is the only gate to sending: of any number of workers and
-    redelivered tasks, exactly one sees `claimed == 1`.
-    """
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.PENDING
-    ).update(
-        status=Notification.Status.SENDING,
-        attempts=F("attempts") + 1,
-        sending_started_at=now,
-        handed_off_at=None,
-    )
-    if not claimed:
-        return None
-    return Notification.objects.get(pk=notification_id)
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
-def _send_failed(notification: Notification, exc: Exception) -> str:
-    failed = notification.attempts >= MAX_ATTEMPTS
-    status = Notification.Status.FAILED if failed else Notification.Status.PENDING
-    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
-        status=status,
-        last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        reason=f"gave up after {notification.attempts} attempts" if failed else "",
-        handed_off_at=None,
-        next_attempt_at=timezone.now() + _backoff(notification.attempts),
-    )
-    logger.warning(
-        "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, exc
-    )
-    return status
-
-
-def notification_send(*, notification_id: int) -> str:
-    """Send one outbox row if it is still owed. Returns the resulting status."""
-    notification = notification_claim(notification_id)
-    if notification is None:
-        return "skipped"
-    try:
-        email = notification_build_email(notification)
-        connection = get_connection(fail_silently=False)
-        # Connect, greet and log in before the hand-off mark: a failure here sent nothing.
-        connection.open()
-        smtp = getattr(connection, "connection", None)
-        if hasattr(smtp, "ehlo_or_helo_if_needed"):
-            smtp.ehlo_or_helo_if_needed()
-    except Exception as exc:  # noqa: BLE001 - any failure before the hand-off is retried
-        return _send_failed(notification, exc)
-    try:
-        Notification.objects.filter(pk=notification.pk).update(handed_off_at=timezone.now())
-        connection.send_messages([email])
-    except Exception as exc:  # noqa: BLE001 - refused or broken: retried with backoff
-        return _send_failed(notification, exc)
-    finally:
-        with contextlib.suppress(Exception):  # the message is already out (or not)
-            connection.close()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error="", reason=""
-    )
-    return Notification.Status.SENT
-
-
-def outbox_sweep(*, limit: int = 500, now: datetime | None = None) -> dict:
-    """Publish rows still owed a send; deal with rows whose worker died mid-send.
-
-    See the module docstring for why a row that died during the hand-off is parked as
-    failed instead of being sent again.
-    """
-    now = now or timezone.now()
-    stuck = Notification.objects.filter(
-        status=Notification.Status.SENDING,
-        sending_started_at__lt=now - timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT),
-    )
-    requeued = stuck.filter(handed_off_at__isnull=True, attempts__lt=MAX_ATTEMPTS).update(
-        status=Notification.Status.PENDING, next_attempt_at=now
-    )
-    parked = stuck.filter(handed_off_at__isnull=False).update(
-        status=Notification.Status.FAILED,
-        reason="the worker stopped while handing the message to the mail server; it may "
-        "have been delivered, so it is not re-sent automatically (use “resend”)",
-    )
-    parked += stuck.filter(handed_off_at__isnull=True).update(
-        status=Notification.Status.FAILED, reason=f"gave up after {MAX_ATTEMPTS} attempts"
-    )
-    due = list(
-        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if due:
-        # Not published again by the next sweep while this task waits in the queue.
-        Notification.objects.filter(pk__in=due, status=Notification.Status.PENDING).update(
-            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER)
-        )
-    published = sum(1 for pk in due if notification_schedule(pk))
-    return {"requeued": requeued, "parked": parked, "due": len(due), "published": published}
 
 
 # --- Retention ----------------------------------------------------------------------

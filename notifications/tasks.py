@@ -1,23 +1,25 @@
-"""Celery tasks: thin adapters over `notifications.services`."""
+"""Celery tasks: thin adapters over `notifications.delivery`."""
 
 from celery import shared_task
 
-from notifications.services import notification_send, outbox_sweep
+from notifications.delivery import notifications_send_owed, outbox_sweep
 
 
-# acks_late + the claim in `notification_send`: a redelivered task (worker lost, Redis
-# visibility timeout) finds the row no longer pending and does nothing. The hard time
+# acks_late + the claim in `notifications_claim`: a redelivered task (worker lost, Redis
+# visibility timeout) finds its rows no longer pending and does nothing. The hard time
 # limit stays below settings.OUTBOX_SENDING_TIMEOUT, so a row still "sending" after that
 # timeout certainly belongs to a dead worker.
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
-def notification_send_task(notification_id: int) -> str:
-    return notification_send(notification_id=notification_id)
+def notification_send_task(notification_id: int) -> int:
+    """One row (published on commit); with a backlog, the worker takes a batch of owed
+    rows with it, and the tasks of rows already sent find nothing to do."""
+    return notifications_send_owed(notification_ids=[notification_id])["sent"]
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def notification_send_batch_task(notification_ids: list[int]) -> int:
-    """Several rows (the SLA sweep's alerts); each is claimed and sent on its own."""
-    return sum(notification_send(notification_id=pk) == "sent" for pk in notification_ids)
+    """Several rows (a mail batch's auto-replies, the SLA sweep's alerts, the sweeper)."""
+    return notifications_send_owed(notification_ids=notification_ids)["sent"]
 
 
 @shared_task(ignore_result=True, time_limit=300)

@@ -225,7 +225,7 @@ def test_transcript_is_mailed_on_request(queue, chat_operator, django_capture_on
 
 
 def test_transcript_mail_renders_in_russian(queue, chat_operator):
-    from notifications.services import notification_build_email
+    from notifications.delivery import notification_build_email
 
     online(chat_operator)
     session = start(queue)

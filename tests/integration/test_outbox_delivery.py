@@ -25,8 +25,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from notifications.delivery import outbox_sweep
 from notifications.models import Notification
-from notifications.services import outbox_sweep
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Ticket
 from tickets.services import ticket_create

@@ -8,19 +8,21 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.delivery import (
+    notification_build_email,
+    notification_claim,
+    notification_send,
+    outbox_sweep,
+)
 from notifications.models import Notification
 from notifications.services import (
     make_message_id,
     message_id_verify,
-    notification_build_email,
     notification_by_message_id,
-    notification_claim,
     notification_enqueue,
     notification_enqueue_many,
     notification_resend,
-    notification_send,
     notifications_publish_together,
-    outbox_sweep,
 )
 
 pytestmark = pytest.mark.django_db

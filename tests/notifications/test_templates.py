@@ -2,8 +2,9 @@
 
 import pytest
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email, notification_enqueue
+from notifications.services import notification_enqueue
 
 pytestmark = pytest.mark.django_db
 

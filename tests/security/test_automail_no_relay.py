@@ -5,8 +5,9 @@ an appeal must not quote its subject or text, and greets by name only if it is a
 
 import pytest
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email, notification_enqueue
+from notifications.services import notification_enqueue
 from tests.factories import ContactFactory
 from tests.tickets.intake.conftest import build_email
 from tickets.intake.ingest import email_ingest

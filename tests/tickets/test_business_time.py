@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.factories import TicketFactory
 from tests.tickets.admin_helpers import new_ticket
 from tickets.business_time import working_time

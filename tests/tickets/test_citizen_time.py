@@ -7,8 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.tickets.admin_helpers import new_ticket
 from tickets.citizen_time import citizen_datetime, queue_time_zone
 from tickets.services import ticket_create

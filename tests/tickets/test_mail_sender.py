@@ -5,8 +5,8 @@ from email.utils import parseaddr
 
 import pytest
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.factories import QueueFactory
 from tickets.notify import queue_sender
 from tickets.services import contact_get_or_create, ticket_create

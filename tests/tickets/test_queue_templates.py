@@ -5,8 +5,8 @@ import pytest
 from django.template import TemplateSyntaxError
 from django.urls import reverse
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.factories import UserFactory
 from tickets.mail_templates import mail_template_check, mail_template_render
 from tickets.services import contact_get_or_create, message_add_reply, ticket_create
