@@ -4,8 +4,8 @@ web processes' growth a leak or warm-up?). Bench only: production never imports 
 
     python bench/traced_serve.py SNAPSHOT_DIR SECONDS [helpdesk.serve arguments …]
 
-Writes a tracemalloc snapshot to SNAPSHOT_DIR/<pid>-<n>.snap every SECONDS (the first
-SECONDS after start-up, each after a full garbage collection, whose yield goes to
+Starts tracing SECONDS after start-up, then writes a tracemalloc snapshot to
+SNAPSHOT_DIR/<pid>-<n>.snap every SECONDS (each after a full garbage collection, whose yield goes to
 SNAPSHOT_DIR/<pid>.gc), with 10 frames per allocation; `bench/soak.py --trace-memory`
 starts the web processes through it and compares the snapshots at the end.
 """
@@ -21,9 +21,12 @@ from pathlib import Path
 def main() -> None:
     folder, every, rest = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
     folder.mkdir(parents=True, exist_ok=True)
-    tracemalloc.start(10)
 
     def dump() -> None:
+        # Tracing from the start made start-up several times slower (a minute and more on
+        # the loaded machine); what was allocated at start-up is not what we are after.
+        threading.Event().wait(every)
+        tracemalloc.start(10)
         n = 0
         while True:
             threading.Event().wait(every)
