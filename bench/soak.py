@@ -325,7 +325,11 @@ async def run(args, queue_id: int, cookies: list[str], procs) -> dict:
     chat_ready, go = asyncio.Event(), asyncio.Event()
     stats = Stats()
     chat_task = asyncio.create_task(chat(args, queue_id, cookies, stats, chat_ready, go))
-    await chat_ready.wait()
+    ready_wait = asyncio.ensure_future(chat_ready.wait())
+    await asyncio.wait({chat_task, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if chat_task.done():  # the chat failed to connect (a timeout): say so, do not hang
+        ready_wait.cancel()
+        chat_task.result()
     rss_start = rss_all(procs)
     paths = {name: LoadPath(name) for name in ("appeal", "mail", "reply")}
     accepted: list[str] = []
