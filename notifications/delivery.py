@@ -36,7 +36,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Field, Q, Value, When
 from django.template import TemplateDoesNotExist
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
@@ -222,6 +222,7 @@ def _hand_off(row: Notification, previous: Notification | None) -> None:
 
     def when(condition: Q, field: str, value: object) -> Case:
         output = Notification._meta.get_field(field)
+        assert isinstance(output, Field)  # a concrete column of the row, never a relation
         return Case(When(condition, then=Value(value)), default=F(field), output_field=output)
 
     Notification.objects.filter(pk__in=[previous.pk, row.pk]).update(
