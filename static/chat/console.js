@@ -241,16 +241,30 @@
       o.value = c.id;
       x("canned").appendChild(o);
     });
-    x("canned").addEventListener("change", function (ev) {
-      var c = canned.find(function (k) { return String(k.id) === ev.target.value; });
-      if (c) {
-        input.value = (input.value ? input.value + "\n" : "") + c.body
-          .replace(/\{number\}/g, chat.data.number).replace(/\{name\}/g, chat.data.name)
-          .replace(/\{subject\}/g, chat.data.subject).replace(/\{operator\}/g, me.name);
-        input.focus();
-      }
-      ev.target.value = "";
+    // Choosing only selects: a closed <select> changes its value on every arrow key, so
+    // inserting on "change" put each answer passed on the way into the reply. Enter on
+    // the list, or the Insert button, inserts the chosen one.
+    var cannedSelect = x("canned"), cannedInsert = x("canned-insert");
+    function insertCanned() {
+      var c = canned.find(function (k) { return String(k.id) === cannedSelect.value; });
+      if (!c) return;
+      input.value = (input.value ? input.value + "\n" : "") + c.body
+        .replace(/\{number\}/g, chat.data.number).replace(/\{name\}/g, chat.data.name)
+        .replace(/\{subject\}/g, chat.data.subject).replace(/\{operator\}/g, me.name);
+      cannedSelect.value = "";
+      cannedInsert.disabled = true;
+      input.focus();
+    }
+    cannedSelect.addEventListener("change", function () {
+      cannedInsert.disabled = !cannedSelect.value;
     });
+    cannedSelect.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && cannedSelect.value) {
+        ev.preventDefault();
+        insertCanned();
+      }
+    });
+    cannedInsert.addEventListener("click", insertCanned);
     var kbTimer = null;
     x("kb").addEventListener("input", function (ev) {
       clearTimeout(kbTimer);

@@ -13,7 +13,7 @@ from tests.e2e.axe import axe_violations
 from tests.e2e.keyboard import focus_is_visible, tab_to
 from tests.e2e.staff import LOCALES, signed_in_page
 from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
-from tickets.models import Message
+from tickets.models import CannedResponse, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -113,3 +113,36 @@ def test_chat_room_and_console_with_a_chat_have_no_wcag_violations(
         ),
     }
     assert found == {"room": [], "console": []}
+
+
+def test_arrow_keys_move_through_canned_answers_without_inserting_and_enter_inserts(
+    server, browser, artifacts_dir
+):
+    CannedResponse.objects.create(title="1. Приветствие", body="Здравствуйте, {name}!")
+    CannedResponse.objects.create(title="2. Код", body="Отправили код повторно ({number}).")
+    CannedResponse.objects.create(title="3. Прощание", body="Всего доброго!")
+    console = _console_online(browser, server, "ru")
+    _page, number = _citizen_starts_a_chat(browser, server, "ru")
+    _operator_accepts(console, number)
+    reply = console.locator("[data-x='input']")
+
+    tab_to(console, "[data-x='canned']")
+    assert focus_is_visible(console)
+    console.keyboard.press("ArrowDown")
+    console.keyboard.press("ArrowDown")
+    console.keyboard.press("ArrowDown")
+    console.keyboard.press("ArrowUp")
+    # Passing answers on the way only selects them.
+    assert reply.input_value() == ""
+    assert console.evaluate("document.activeElement.dataset.x") == "canned"
+
+    console.keyboard.press("Enter")  # down to 3, up to 2: the chosen one goes in
+    assert reply.input_value() == f"Отправили код повторно ({number})."
+    assert console.evaluate("document.activeElement.dataset.x") == "input"
+
+    # The button inserts too (a mouse user picks, then presses Insert).
+    console.select_option("[data-x='canned']", label="3. Прощание")
+    assert reply.input_value() == f"Отправили код повторно ({number})."
+    console.click("[data-x='canned-insert']")
+    assert reply.input_value() == f"Отправили код повторно ({number}).\nВсего доброго!"
+    console.screenshot(path=str(artifacts_dir / "console-canned-inserted.png"))
