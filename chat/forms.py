@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from chat.services import RATING_COMMENT_MAX_CHARS
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import queues_for_appeal
 from tickets.validators import normalize_phone, validate_phone
@@ -51,3 +52,14 @@ class ChatStartForm(forms.Form):
         if not data.get("email") and not data.get("phone") and not self.has_error("email"):
             self.add_error("email", _("Give an e-mail or a phone number so we can answer."))
         return data
+
+
+class ChatRatingForm(forms.Form):
+    """The rating asked for when a chat ends: 1-5 and an optional comment."""
+
+    rating = forms.TypedChoiceField(
+        label=_("Rating"), choices=[(n, str(n)) for n in range(1, 6)], coerce=int
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=RATING_COMMENT_MAX_CHARS
+    )

@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -57,6 +58,16 @@ class ChatSession(models.Model):
     operator_seq = models.PositiveIntegerField(default=0, editable=False)
     # The first ticket message said in this chat: history shown in the chat starts there.
     first_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The citizen's 1-5 rating of the chat once it ended (issue 20): given at most once.
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    # A database default too: processes of the previous release insert rows without it.
+    rating_comment = models.TextField(_("comment on the rating"), blank=True, db_default="")
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("chat session")
@@ -64,6 +75,12 @@ class ChatSession(models.Model):
         ordering = ["-started_at"]
         permissions = [
             ("operate_chat", _("Can answer chats in the operator console")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="chat_rating_1_to_5",
+            ),
         ]
         indexes = [
             models.Index(

@@ -1,4 +1,4 @@
-"""Writes for the live chat: start, routing, transfer, end, availability, transcript.
+"""Writes for the live chat: start, routing, transfer, end, rating, availability, transcript.
 
 Lines and files are stored by `chat.lines`.
 
@@ -30,13 +30,14 @@ from chat.selectors import operator_public_name, session_summary
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.citizen_time import citizen_datetime_in, queue_time_zone
-from tickets.models import Message, Queue, Ticket
+from tickets.models import Message, Queue, Ticket, TicketEvent
 from tickets.notify import queue_sender
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
     ANONYMISED_NAME,
     TicketClosedError,
     contact_get_or_create,
+    event_record,
     message_add_from_requester,
     ticket_assign,
     ticket_continue_in_new,
@@ -382,6 +383,53 @@ def _end(session: ChatSession, *, actor, reason: str) -> ChatSession:
     return session
 
 
+# --- rating -----------------------------------------------------------------------
+
+RATING_COMMENT_MAX_CHARS = 1000
+
+
+@transaction.atomic
+def chat_rate(*, session: ChatSession, rating: int, comment: str = "") -> tuple[ChatSession, bool]:
+    """The citizen's 1-5 rating of a chat that has ended (issue 20), once per chat.
+
+    Precondition: `session` is the one the citizen's signed chat token opened
+    (`selectors.access_chat_for_citizen`); no session id or ticket number from a request
+    ever reaches here. Returns `(session, created)`: a second rating (a replay, a double
+    click, a second tab) changes nothing and returns the first, so nothing counts twice.
+    Only an ended chat that an operator took can be rated: a live one is not over, and a
+    chat left as a message or abandoned in the line had nobody to rate (ChatError).
+    """
+    if type(rating) is not int or not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")}, code="invalid")
+    comment = comment.strip()[:RATING_COMMENT_MAX_CHARS]
+    now = timezone.now()
+    # One conditional UPDATE is the guarantee: of two submissions racing, whatever the
+    # database, exactly one finds the rating still empty.
+    rated = ChatSession.objects.filter(
+        pk=session.pk,
+        status=ChatSession.Status.ENDED,
+        accepted_at__isnull=False,
+        rating__isnull=True,
+    ).update(rating=rating, rating_comment=comment, rated_at=now)
+    session = ChatSession.objects.select_related("ticket", "operator").get(pk=session.pk)
+    if not rated:
+        if session.rating is not None:
+            return session, False
+        if session.is_live:
+            raise ChatError("not_ended", _("The chat can be rated once it has ended."))
+        raise ChatError("not_rateable", _("This chat had no operator to rate."))
+    # What the citizen said goes on the ticket's history like everything else (rule 7).
+    event_record(
+        ticket=session.ticket,
+        kind=TicketEvent.Kind.SATISFACTION,
+        actor_label=session.citizen_name or session.ticket.requester.full_name or "requester",
+        field="chat_rating",
+        new_value=f"{rating}/5",
+        note=comment,
+    )
+    return session, True
+
+
 # --- availability -----------------------------------------------------------------
 
 
@@ -494,10 +542,10 @@ def chat_transcript_send(*, session: ChatSession) -> Notification:
 
 
 def chat_sessions_anonymise(*, ticket_ids: list[int]) -> int:
-    """Erase the name and e-mail chat sessions keep of a requester being anonymised
-    (`tickets.services.retention` calls it; registered in `ChatConfig.ready`)."""
+    """Erase the name, e-mail and rating comment chat sessions keep of a requester being
+    anonymised (`tickets.services.retention` calls it; registered in `ChatConfig.ready`)."""
     return (
         ChatSession.objects.filter(ticket_id__in=ticket_ids)
-        .exclude(citizen_name=ANONYMISED_NAME, email="")
-        .update(citizen_name=ANONYMISED_NAME, email="")
+        .exclude(citizen_name=ANONYMISED_NAME, email="", rating_comment="")
+        .update(citizen_name=ANONYMISED_NAME, email="", rating_comment="")
     )

@@ -11,5 +11,6 @@ urlpatterns = [
     path("upload/", views.chat_upload, name="upload"),
     path("files/<int:attachment_id>/", views.chat_file, name="file"),
     path("transcript/", views.chat_transcript, name="transcript"),
+    path("rating/", views.chat_rating, name="rating"),
     path("console/upload/", views.console_upload, name="console_upload"),
 ]

@@ -18,12 +18,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import access, lines, selectors, services
-from chat.forms import ChatStartForm
+from chat.forms import ChatRatingForm, ChatStartForm
 from chat.models import ChatSession
 from tickets.access import access_attachment_for_staff
 from tickets.citizen_time import citizen_datetime, queue_time_zone
@@ -58,6 +59,16 @@ def _errors(exc_or_form) -> dict:
     return {k: [str(m) for m in v] for k, v in exc_or_form.errors.items()}
 
 
+# The words under the rating's five stars, worst first.
+RATING_CHOICES = [
+    (1, gettext_lazy("very poor")),
+    (2, gettext_lazy("poor")),
+    (3, gettext_lazy("fair")),
+    (4, gettext_lazy("good")),
+    (5, gettext_lazy("excellent")),
+]
+
+
 def _citizen_strings() -> dict:
     return {
         "you": _("You"),
@@ -86,6 +97,8 @@ def _citizen_strings() -> dict:
         "transcriptSent": _("The transcript has been sent to %(email)s."),
         "transcriptTo": _("Send the transcript to %(email)s"),
         "invalidToken": _("This chat is not valid any more. Please start a new one."),
+        "rated": _("Thank you! You rated the chat %(rating)s of 5."),
+        "chooseRating": _("Choose a rating from 1 to 5."),
     }
 
 
@@ -101,10 +114,13 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "online": selectors.operators_available().exists(),
         # Clearly an example (and in the configured prefix), never a number to copy.
         "example_number": format_ticket_number(42),
+        "rating_choices": RATING_CHOICES,
+        "rating_comment_max": services.RATING_COMMENT_MAX_CHARS,
         "config": {
             "startUrl": reverse("chat:start"),
             "uploadUrl": reverse("chat:upload"),
             "transcriptUrl": reverse("chat:transcript"),
+            "ratingUrl": reverse("chat:rating"),
             "wsPath": "/ws/chat/",
             "maxChars": settings.CHAT_MESSAGE_MAX_CHARS,
             "maxBytes": settings.UPLOAD_MAX_BYTES,
@@ -229,22 +245,54 @@ def chat_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
     return attachment_response(attachment, inline=True)
 
 
+def _citizen_chat(request: HttpRequest, *, scope: str) -> ChatSession | JsonResponse:
+    """The chat the request's token opens, or the refusal to send: 403 without a valid
+    token, 429 past 10 requests of this kind from one address."""
+    session = selectors.access_chat_for_citizen(_token(request))
+    if session is None:
+        return JsonResponse({"errors": {"__all__": [_("This chat is not valid.")]}}, status=403)
+    if request_rate_limited(request, scope=scope, limit=10):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many requests. Try later.")]}}, status=429
+        )
+    return session
+
+
 @csrf_exempt
 @never_cache
 @require_POST
 def chat_transcript(request: HttpRequest) -> JsonResponse:
-    session = selectors.access_chat_for_citizen(_token(request))
-    if session is None:
-        return JsonResponse({"errors": {"__all__": [_("This chat is not valid.")]}}, status=403)
-    if request_rate_limited(request, scope="chat_transcript", limit=10):
-        return JsonResponse(
-            {"errors": {"__all__": [_("Too many requests. Try later.")]}}, status=429
-        )
+    session = _citizen_chat(request, scope="chat_transcript")
+    if isinstance(session, JsonResponse):
+        return session
     try:
         services.chat_transcript_send(session=session)
     except ValidationError as exc:
         return JsonResponse({"errors": _errors(exc)}, status=400)
     return JsonResponse({"ok": True, "email": mask_email(services.transcript_recipient(session))})
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def chat_rating(request: HttpRequest) -> JsonResponse:
+    """The citizen rates their chat once it has ended. The chat is the one the signed token
+    opens, never one named in the request; a second rating returns the first."""
+    session = _citizen_chat(request, scope="chat_rating")
+    if isinstance(session, JsonResponse):
+        return session
+    form = ChatRatingForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": _errors(form)}, status=400)
+    try:
+        session, created = services.chat_rate(
+            session=session,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except services.ChatError as exc:
+        return JsonResponse({"errors": {"__all__": [exc.message]}}, status=409)
+    return JsonResponse({"ok": True, "rating": session.rating, "already": not created})
 
 
 @require_GET

@@ -322,6 +322,8 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
         answer, _sep, rating = new.partition(", ")  # "yes, 5/5"
         said = _YES_NO.get(answer.capitalize(), answer)
         return _("problem solved"), "", f"{said}, {rating}" if rating else str(said)
+    if event.kind == TicketEvent.Kind.SATISFACTION and field == "chat_rating":  # chat: "4/5"
+        return _("chat rating"), "", new
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)

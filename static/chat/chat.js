@@ -209,6 +209,7 @@
     if (msg.code === "too_many_sockets") { tooManyText = msg.message; return; }
     if (msg.code === "bad_token" || msg.code === "unauthenticated") {
       state.ended = true;
+      state.served = false; // nothing to rate with a token that is not valid
       statusBox.textContent = S.invalidToken;
       sessionStorage.removeItem(STORE);
       showEnded();
@@ -330,6 +331,8 @@
 
   function applyState(msg) {
     if (msg.number) { state.number = msg.number; $("chat-number").textContent = msg.number; }
+    // An operator took the chat: once it ends, it can be rated.
+    if (msg.operator || msg.status === "active") state.served = true;
     var op = $("chat-operator");
     if (msg.status === "waiting") {
       op.textContent = S.waiting;
@@ -367,9 +370,13 @@
   }
 
   function showEnded() {
+    // The composer is going away: a keyboard user carries on from the ended notice.
+    var hadFocus = room.contains(document.activeElement) && !endedBox.contains(document.activeElement);
     composer.hidden = true;
     $("chat-end").hidden = true;
     endedBox.hidden = false;
+    showRating();
+    if (hadFocus) $("chat-ended-title").focus();
     $("chat-ended-number").textContent = state && state.number ? state.number : "";
     // The transcript goes only to the e-mail given at the start (shown masked).
     if (state && state.email) {
@@ -453,6 +460,54 @@
       statusBox.textContent = [].concat(errs.file || [], errs.__all__ || []).join(" ");
     }).catch(function () { note.remove(); statusBox.textContent = S.failed; });
   }
+
+  /* ---- rating (once per chat; the server keeps the first) ---- */
+  var ratingForm = $("rating-form");
+  function showRating() {
+    if (!state) return;
+    if (state.rated) {
+      ratingForm.hidden = true;
+      $("rating-result").textContent = fmt(S.rated, { rating: state.rated });
+    } else {
+      ratingForm.hidden = !state.served;
+    }
+  }
+  ratingForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var errors = $("rating-errors");
+    errors.textContent = "";
+    errors.hidden = true;
+    var chosen = ratingForm.querySelector("input[name=rating]:checked");
+    if (!chosen) {
+      errors.appendChild(el("li", null, S.chooseRating));
+      errors.hidden = false;
+      ratingForm.querySelector("input[name=rating]").focus();
+      return;
+    }
+    var button = $("rating-send");
+    button.disabled = true;
+    fetch(config.ratingUrl, {
+      method: "POST", body: new FormData(ratingForm), headers: { "X-Chat-Token": state.token },
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      button.disabled = false;
+      if (data.ok) {
+        state.rated = data.rating;
+        save();
+        showRating();
+        $("rating-result").focus();
+        return;
+      }
+      var errs = data.errors || {};
+      [].concat(errs.rating || [], errs.comment || [], errs.__all__ || []).forEach(function (m) {
+        errors.appendChild(el("li", null, m));
+      });
+      errors.hidden = false;
+    }).catch(function () {
+      button.disabled = false;
+      errors.appendChild(el("li", null, S.failed));
+      errors.hidden = false;
+    });
+  });
 
   /* ---- end, transcript, new chat ---- */
   $("chat-end").addEventListener("click", function () {

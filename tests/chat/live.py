@@ -20,7 +20,7 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 # Ports reserved for the chat work (8600-8699); integration and browser tests differ.
-PORTS = {"integration": (8611, 8612), "browser": (8621,)}
+PORTS = {"integration": (8611, 8612), "browser": (8621,), "browser_end": (8623,)}
 
 
 def database_url_for_subprocess() -> str:

@@ -53,9 +53,9 @@ def test_ticket_page_query_count_does_not_grow_with_the_conversation(
 
     # 12 for the page + 3 for its audit row ("personal_data.viewed": the supervisor sees
     # the requester in full; on PostgreSQL the audit row takes 2, audit/services.py)
-    # + 1 per panel of tickets/admin/panels.py: call-backs, and telephony's call log
-    # + 1 for the screen pop (does this operator have an extension?).
-    with django_assert_max_num_queries(18):
+    # + 1 per panel of tickets/admin/panels.py: call-backs, telephony's call log and the
+    # chat's ratings + 1 for the screen pop (does this operator have an extension?).
+    with django_assert_max_num_queries(19):
         response = client.get(_url(ticket))
 
     assert len(response.context["workspace"].messages) == replies + 1
