@@ -6,12 +6,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chat.services import RATING_COMMENT_MAX_CHARS
+from tickets.forms import CallbackFieldsMixin
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import queues_for_appeal
 from tickets.validators import normalize_phone, validate_phone
 
 
-class ChatStartForm(forms.Form):
+class ChatStartForm(CallbackFieldsMixin, forms.Form):
+    """Also «Перезвоните мне» (regulation 12): the same fields and checks as the appeal
+    form's; the chat is then left as a message with a call-back entry."""
+
     full_name = forms.CharField(label=_("Full name"), max_length=255)
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.CharField(
@@ -20,6 +24,11 @@ class ChatStartForm(forms.Form):
     queue = forms.ModelChoiceField(label=_("Service"), queryset=queues_for_appeal())
     number = forms.CharField(label=_("Number of an earlier appeal"), max_length=40, required=False)
     text = forms.CharField(label=_("Your question"))
+    callback = forms.BooleanField(
+        label=_("Call me back"),
+        required=False,
+        help_text=_("We call you back at the number above instead of you waiting on the line."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,9 +57,14 @@ class ChatStartForm(forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("email") and not data.get("phone") and not self.has_error("email"):
             self.add_error("email", _("Give an e-mail or a phone number so we can answer."))
+        if data.get("callback"):
+            if not data.get("phone") and not self.has_error("phone"):
+                self.add_error("phone", _("Give the phone number to call you back at."))
+            self._callback_check_window(data, queue=data.get("queue"))
         return data
 
 

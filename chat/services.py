@@ -30,12 +30,14 @@ from chat.selectors import operator_public_name, session_summary
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tickets.citizen_time import citizen_datetime_in, queue_time_zone
-from tickets.models import Message, Queue, Ticket, TicketEvent
+from tickets.models import CallbackRequest, Message, Queue, Ticket, TicketEvent
 from tickets.notify import queue_sender
 from tickets.selectors import ticket_find_for_requester
 from tickets.services import (
     ANONYMISED_NAME,
+    CallbackWish,
     TicketClosedError,
+    callback_request,
     contact_get_or_create,
     event_record,
     message_add_from_requester,
@@ -126,6 +128,7 @@ def chat_start(
     phone: str = "",
     number: str = "",
     language: str = "ru",
+    callback: CallbackWish | None = None,
 ) -> ChatSession:
     """Open a chat on a ticket at once: a new one, or the citizen's existing appeal.
 
@@ -135,6 +138,9 @@ def chat_start(
     unless that e-mail is the requester's own.
     With no operator available the chat is left as a message: an ordinary ticket with
     the usual auto-reply (status OFFLINE); otherwise the session waits for routing.
+    With a `callback` («Перезвоните мне», online or not) the citizen asked to be called
+    rather than to wait: the chat is left as a message and the ticket joins the
+    call-back list (`tickets.services.callback_request`, as from the appeal form).
     """
     text = text.strip()
     if not text:
@@ -150,7 +156,7 @@ def chat_start(
                 {"number": _("No appeal with this number was found for this e-mail or phone.")},
                 code="number_mismatch",
             )
-    online = selectors.operators_available().exists()
+    online = callback is None and selectors.operators_available().exists()
     message = None
     if existing is not None:
         try:
@@ -187,6 +193,8 @@ def chat_start(
         ended_at=None if online else now,
         first_message_id=message.pk if message else None,
     )
+    if callback is not None:
+        callback_request(ticket=ticket, wish=callback, source=CallbackRequest.Source.CHAT)
     if online:
         queue_broadcast()
         transaction.on_commit(chat_route)

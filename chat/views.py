@@ -34,6 +34,7 @@ from tickets.numbering import format_ticket_number, parse_ticket_number
 from tickets.ratelimit import request_rate_limited
 from tickets.selectors import queues_for_appeal
 from tickets.selectors_admin import mask_email
+from tickets.selectors_callbacks import callback_promise, ticket_open_callback
 
 
 def _token(request: HttpRequest) -> str:
@@ -109,7 +110,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     embed = request.GET.get("embed") == "1"
     context = {
         "embed": embed,
-        "form": ChatStartForm(),
+        "form": ChatStartForm(auto_id="cs-%s"),
         "queues": queues_for_appeal(),
         "online": selectors.operators_available().exists(),
         # Clearly an example (and in the configured prefix), never a number to copy.
@@ -166,13 +167,17 @@ def chat_start_view(request: HttpRequest) -> JsonResponse:
             number=data["number"],
             text=data["text"],
             language=translation.get_language() or settings.LANGUAGE_CODE,
+            callback=form.callback_wish(data["phone"]) if data["callback"] else None,
         )
     except ValidationError as exc:
         return JsonResponse({"errors": _errors(exc)}, status=400)
     ticket = session.ticket
     due = ticket.first_response_due
+    callback = ticket_open_callback(ticket) if data["callback"] else None
     return JsonResponse(
         {
+            # «Мы перезвоним вам …», the window in the queue's time zone.
+            "callback": callback_promise(callback) if callback else "",
             "session": session.pk,
             "status": session.status,
             "number": ticket.reference,

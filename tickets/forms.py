@@ -7,6 +7,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from tickets.citizen_time import queue_time_zone
 from tickets.form_errors import ErrorSummaryMixin
 from tickets.models import CallbackRequest, Ticket
 from tickets.numbering import format_ticket_number, parse_ticket_number
@@ -75,9 +76,10 @@ class CallbackFieldsMixin(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
-    def _callback_check_window(self, cleaned) -> None:
+    def _callback_check_window(self, cleaned, queue=None) -> None:
         day, window = cleaned.get("callback_day") or "", cleaned.get("callback_window") or ""
-        if window and callback_window_passed(day=day or "today", window=window):
+        tz = queue_time_zone(queue) if queue is not None else None
+        if window and callback_window_passed(day=day or "today", window=window, tz=tz):
             self.add_error(
                 "callback_window", _("This time has already passed today: choose another.")
             )

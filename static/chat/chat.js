@@ -101,6 +101,20 @@
     $("chat-offline-done").hidden = false;
     $("chat-offline-number").textContent = data.number;
     $("chat-offline-due").textContent = data.due_text || "";
+    // «Мы перезвоним вам …» when a call-back was asked for.
+    $("chat-callback-promise").textContent = data.callback || "";
+    $("chat-callback-promise").hidden = !data.callback;
+    $("chat-offline-mailed").hidden = !data.email;
+    $("chat-offline-saved").focus();
+  }
+
+  // With «Перезвоните мне» ticked the button says what will happen: no chat, a call.
+  var startButton = $("chat-start"), callbackBox = form.querySelector("input[name=callback]");
+  var startLabel = startButton.textContent;
+  if (callbackBox) {
+    callbackBox.addEventListener("change", function () {
+      startButton.textContent = callbackBox.checked ? startButton.dataset.callbackLabel : startLabel;
+    });
   }
 
   /* ---- the room ---- */

@@ -21,7 +21,7 @@ class CallbackRequest(models.Model):
         AFTERNOON = "afternoon", _("in the afternoon (12–17)")
         EVENING = "evening", _("in the evening (17–20)")
 
-    # Local hours (TIME_ZONE) each window spans: [start, end).
+    # Local hours (the queue's time zone) each window spans: [start, end).
     WINDOW_HOURS = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 20)}
 
     class Outcome(models.TextChoices):
@@ -36,6 +36,7 @@ class CallbackRequest(models.Model):
     class Source(models.TextChoices):
         WEB = "web", _("appeal form")
         STATUS = "status", _("status page")
+        CHAT = "chat", _("chat")
         MISSED_CALL = "missed_call", _("missed call")
         OPERATOR = "operator", _("operator")
 

@@ -7,7 +7,7 @@ hours in), moved into the citizen's preferred window when they chose one.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tickets import notify
 from tickets.business_time import AROUND_THE_CLOCK, AroundTheClock, CalendarTime, working_time
+from tickets.citizen_time import queue_time_zone
 from tickets.models import CallbackRequest, Contact, Queue, Ticket, TicketEvent
 from tickets.services.calls import ticket_mark_first_contact_resolution
 from tickets.services.contacts import contact_get_or_create
@@ -41,25 +42,28 @@ class CallbackWish:
 
 
 def callback_window_bounds(
-    *, day: str, window: str, now: datetime | None = None
+    *, day: str, window: str, now: datetime | None = None, tz: tzinfo | None = None
 ) -> tuple[datetime, datetime] | None:
-    """The local [start, end) of "today/tomorrow × morning/afternoon/evening", or None
-    when no window was chosen."""
+    """The [start, end) of "today/tomorrow × morning/afternoon/evening" in `tz` (the
+    queue's time zone: "morning" is the citizen's morning; TIME_ZONE without one), or
+    None when no window was chosen."""
     if not day or not window:
         return None
-    now = timezone.localtime(now or timezone.now())
+    tz = tz or timezone.get_current_timezone()
+    now = timezone.localtime(now or timezone.now(), tz)
     on: date = now.date() + timedelta(days=1 if day == CallbackRequest.Day.TOMORROW else 0)
     start_hour, end_hour = CallbackRequest.WINDOW_HOURS[window]
-    tz = timezone.get_current_timezone()
     return (
         timezone.make_aware(datetime.combine(on, time(start_hour)), tz),
         timezone.make_aware(datetime.combine(on, time(end_hour)), tz),
     )
 
 
-def callback_window_passed(*, day: str, window: str, now: datetime | None = None) -> bool:
+def callback_window_passed(
+    *, day: str, window: str, now: datetime | None = None, tz: tzinfo | None = None
+) -> bool:
     """True when the chosen window has already ended (today's morning in the afternoon)."""
-    bounds = callback_window_bounds(day=day, window=window, now=now)
+    bounds = callback_window_bounds(day=day, window=window, now=now, tz=tz)
     return bounds is not None and bounds[1] <= (now or timezone.now())
 
 
@@ -110,14 +114,16 @@ def callback_request(
     if existing is not None:
         return existing
     now = timezone.now()
-    bounds = callback_window_bounds(day=wish.day, window=wish.window, now=now)
+    bounds = callback_window_bounds(
+        day=wish.day, window=wish.window, now=now, tz=queue_time_zone(ticket.queue)
+    )
     if bounds is not None and bounds[1] <= now:
         raise ValidationError({"window": _("This time has already passed: choose another.")})
     callback = CallbackRequest.objects.create(
         ticket=ticket,
         phone=phone,
         source=source,
-        window_date=timezone.localtime(bounds[0]).date() if bounds else None,
+        window_date=bounds[0].date() if bounds else None,  # the day in the queue's zone
         window=wish.window if bounds else "",
         reason=(wish.reason or "").strip()[:500],
         due_at=callback_due_at(now=now, bounds=bounds, clock=working_time(ticket.queue)),

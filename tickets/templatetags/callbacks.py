@@ -1,9 +1,10 @@
-"""`{% callbacks_count as cb %}`: the admin home tile's counts of call-backs for this user."""
+"""`{% callbacks_count as cb %}`: the admin home tile's counts of call-backs for this user;
+`{{ callback|callback_promise }}`: «Мы перезвоним вам …» for the citizen."""
 
 from django import template
 
 from tickets.access import user_works_tickets
-from tickets.selectors_callbacks import CallbackCounts, callbacks_count_for_staff
+from tickets.selectors_callbacks import CallbackCounts, callback_promise, callbacks_count_for_staff
 
 register = template.Library()
 
@@ -15,3 +16,6 @@ def callbacks_count(context) -> CallbackCounts | None:
     if user is None or not user_works_tickets(user):
         return None
     return callbacks_count_for_staff(user)
+
+
+register.filter("callback_promise", callback_promise)
