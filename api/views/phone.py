@@ -28,7 +28,7 @@ class CallbackSerializer(serializers.Serializer):
     ticket = serializers.CharField(help_text="The ticket's number (SP-0042).")
     ticket_id = serializers.IntegerField()
     phone = serializers.CharField(help_text="Masked without the personal-data permission.")
-    source = serializers.CharField(help_text="web, status, missed_call, operator")
+    source = serializers.CharField(help_text="web, status, chat, missed_call, operator")
     window_date = serializers.DateField(allow_null=True)
     window = serializers.CharField(help_text="morning, afternoon, evening or empty.")
     reason = serializers.CharField()
