@@ -54,6 +54,15 @@ def test_create_on_behalf_of_the_phone_channel(api, appeal):
     assert Message.objects.get().channel == "phone"
 
 
+def test_phone_ticket_without_email_is_refused_through_the_api_too(api, appeal):
+    # Seed 002 §1.12: a phone appeal answered later needs a channel back (the phone
+    # screen offers a call-back; the API has only the e-mail).
+    response = api.post(URL, {**appeal, "channel": "phone", "email": ""})
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["fields"]
+    assert not Ticket.objects.exists()
+
+
 def test_create_applies_the_forms_rules(api, appeal):
     response = api.post(URL, {**appeal, "email": "", "phone": "", "consent": False})
     assert response.status_code == 400

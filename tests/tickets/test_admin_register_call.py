@@ -85,7 +85,7 @@ def test_continue_by_number_adds_a_phone_note_recorded_by_the_operator(client, s
 def test_new_call_creates_a_phone_ticket_and_shows_the_number_large(client, supervisor, queue):
     client.force_login(supervisor)
 
-    response = client.post(URL, _new_call(queue=queue.pk, inn="7707083893"))
+    response = client.post(URL, _new_call(queue=queue.pk, inn="7707083893", callback="on"))
 
     ticket = _done_ticket(response)
     assert ticket.channel == Ticket.Channel.PHONE
@@ -210,3 +210,78 @@ def test_after_a_refused_submit_focus_is_on_the_field_with_the_error(client, sup
     email = html[html.index('name="email"') - 200 : html.index('name="email"') + 200]
     assert "autofocus" in email
     assert 'aria-invalid="true"' in email
+
+
+# --- Seed 002 §1.12: a phone appeal answered later needs a channel back ----------------
+
+
+def test_phone_ticket_left_open_without_email_or_callback_is_refused_and_saves_nothing(
+    client, supervisor, queue
+):
+    client.force_login(supervisor)
+
+    response = client.post(URL, _new_call(queue=queue.pk), HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors["email"]
+    assert errors == [
+        "Ответ будет дан позже: укажите e-mail заявителя или поставьте его в список "
+        "обратных звонков, иначе ответ до него не дойдёт."
+    ]
+    assert not Ticket.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_phone_ticket_left_open_with_email_is_saved_open(client, supervisor, queue):
+    client.force_login(supervisor)
+
+    ticket = _done_ticket(client.post(URL, _new_call(queue=queue.pk, email="oleg@example.com")))
+
+    assert ticket.is_open
+    assert not ticket.callbacks.exists()
+
+
+def test_phone_ticket_left_open_with_callback_goes_on_the_callback_list(client, supervisor, queue):
+    client.force_login(supervisor)
+
+    ticket = _done_ticket(client.post(URL, _new_call(queue=queue.pk, callback="on")))
+
+    callback = ticket.callbacks.get()
+    assert (callback.phone, callback.source) == ("+79031112233", "operator")
+    assert callback.is_open
+    assert ticket.events.filter(kind=TicketEvent.Kind.CALLBACK).exists()
+
+
+def test_phone_callback_without_a_number_asks_for_the_phone(client, supervisor, queue):
+    client.force_login(supervisor)
+
+    response = client.post(URL, _new_call(queue=queue.pk, phone="", callback="on"))
+
+    assert response.status_code == 200
+    assert "phone" in response.context["form"].errors
+    assert not Ticket.objects.exists()
+
+
+def test_phone_call_continuing_a_ticket_without_email_needs_a_channel_back(
+    client, supervisor, queue
+):
+    ticket = new_ticket(queue, email="", phone="+79031112233", channel="phone")
+    client.force_login(supervisor)
+    note = {"ticket": ticket.pk, "kind": "question", "text": "Уточняет сроки."}
+
+    refused = client.post(URL, note)
+    saved = client.post(URL, {**note, "callback": "on"})
+
+    assert refused.status_code == 200
+    assert "email" in refused.context["form"].errors
+    assert _done_ticket(saved) == ticket
+    assert ticket.messages.filter(text="Уточняет сроки.").count() == 1
+    assert ticket.callbacks.get().phone == "+79031112233"
+
+
+def test_phone_call_solved_on_the_spot_needs_no_channel_back(client, supervisor, queue):
+    client.force_login(supervisor)
+
+    ticket = _done_ticket(client.post(URL, _new_call(queue=queue.pk, solved="on")))
+
+    assert ticket.status == Ticket.Status.RESOLVED

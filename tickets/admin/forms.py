@@ -233,6 +233,7 @@ class CallForm(forms.Form):
         label=_("What the caller said"), widget=forms.Textarea(attrs={"rows": 5})
     )
     solved = forms.BooleanField(label=_("Solved during the call"), required=False)
+    callback = forms.BooleanField(label=_("Call back with the answer"), required=False)
     escalate = forms.BooleanField(label=_("Hand to line 2"), required=False)
     group = forms.ModelChoiceField(
         label=_("Department / group"),
@@ -254,6 +255,7 @@ class CallForm(forms.Form):
                 "subject",
                 "text",
                 "solved",
+                "callback",
                 "escalate",
                 "group",
             ],

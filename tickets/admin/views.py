@@ -490,6 +490,7 @@ def register_call(model_admin, request):
                     solved=data["solved"],
                     escalate=data["escalate"],
                     group=data["group"],
+                    callback=data["callback"],
                 )
             except ValidationError as exc:
                 _add_errors(form, exc, {"requester_email": "email"})

@@ -22,6 +22,7 @@ from tickets.services import (
     ticket_link,
     ticket_resolve_merged,
 )
+from tickets.services.calls import phone_channel_back_require
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ def appeal_submit(
     and phone do not match, a new ticket is only linked as related for staff. Either
     way the citizen learns nothing about a ticket that is not theirs.
     """
+    if channel == Ticket.Channel.PHONE:
+        # An integration filing a phone call: the same rule as the phone screen.
+        phone_channel_back_require(email=email, callback=callback is not None)
     attachments = list(attachments)
     contact = contact_get_or_create(full_name=full_name, email=email, phone=phone, inn=inn)
     existing = (

@@ -1,7 +1,8 @@
 """Phone calls (regulation 002 §1): a call continues the caller's ticket or opens a new one.
 
 The operator reads the number out at once; "solved during the call" is first-contact
-resolution; handing a phone appeal to line 2 needs an e-mail for the later answer.
+resolution; handing a phone appeal to line 2 needs an e-mail for the later answer, and
+a call left open needs a channel back (an e-mail or a call-back request, seed 002 §1.12).
 """
 
 from django.contrib.auth.models import Group
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tickets.models import Queue, Ticket, TicketEvent
+from tickets.models import CallbackRequest, Queue, Ticket, TicketEvent
 from tickets.services.contacts import contact_get_or_create
 from tickets.services.creation import ticket_create
 from tickets.services.history import event_record
@@ -34,12 +35,17 @@ def call_register(
     solved: bool = False,
     escalate: bool = False,
     group: Group | None = None,
+    callback: bool = False,
 ) -> Ticket:
     """Record a call and return the ticket whose number the operator reads out.
 
     With `ticket`: the call note continues it (a closed ticket continues in a new,
     linked one, regulation 3.11). Without: a new phone ticket for the caller.
-    All or nothing: a refused escalation (no e-mail) saves nothing.
+    `callback`: the caller is to be called back with the answer (the call-back list,
+    at the number they gave). A call not solved on the spot needs an e-mail or that
+    call-back (`phone_channel_back_require`).
+    All or nothing: a refused escalation (no e-mail) or a ticket left open with no way
+    to answer saves nothing.
     """
     if solved and escalate:
         raise ValidationError(
@@ -72,11 +78,45 @@ def call_register(
             kind=kind,
             actor=operator,
         )
+    if callback:
+        # Imported here: the call-back service resolves tickets through this module.
+        from tickets.services.callbacks import CallbackWish, callback_request
+
+        callback_request(
+            ticket=ticket,
+            wish=CallbackWish(phone=phone or ticket.requester.phone),
+            source=CallbackRequest.Source.OPERATOR,
+            actor=operator,
+        )
     if solved:
         ticket = ticket_mark_first_contact_resolution(ticket=ticket, actor=operator)
+    elif not escalate:
+        # Escalation checks the e-mail itself (regulation 6: the later answer is mailed).
+        phone_channel_back_require(
+            email=email or ticket.requester.email,
+            callback=ticket.callbacks.filter(closed_at__isnull=True).exists(),
+        )
     if escalate:
         ticket = ticket_escalate(ticket=ticket, actor=operator, group=group, requester_email=email)
     return ticket
+
+
+def phone_channel_back_require(*, email: str, callback: bool) -> None:
+    """Seed 002 §1.12: an appeal taken by phone and not solved during the call is
+    answered later, so it is saved as open only with a channel back to the citizen: an
+    e-mail for the answer, or a request to call them back. Raises on the `email` field.
+    """
+    if (email or "").strip() or callback:
+        return
+    raise ValidationError(
+        {
+            "email": _(
+                "The answer will come later: enter the caller's e-mail or put them on the "
+                "call-back list, otherwise the answer cannot reach them."
+            )
+        },
+        code="channel_back_required",
+    )
 
 
 @transaction.atomic
