@@ -1,5 +1,6 @@
-"""A queue's own mail templates (regulation 8): the auto-reply, the answer and the
-«solved?» mail, each falling back to the global template when the queue leaves it empty.
+"""A queue's own mail templates (regulation 8): the auto-reply, the answer, the
+«solved?» mail and the «redirected» mail (seed 002 §3.8), each falling back to the
+global template when the queue leaves it empty.
 
 Whoever edits a queue writes these templates, so they are rendered in a sandbox: a
 template engine without loaders and without `{% load %}`, offering only a few harmless
@@ -21,7 +22,7 @@ from django.template import (
 from django.utils.translation import gettext_lazy as _
 
 # The mails a queue may word itself: notification template name → Queue field prefix.
-OVERRIDABLE = ("auto_reply", "answer", "resolved")
+OVERRIDABLE = ("auto_reply", "answer", "resolved", "redirected")
 
 SAFE_TAGS = ("if", "for", "firstof", "with", "comment", "spaceless", "autoescape")
 SAFE_FILTERS = (
@@ -64,10 +65,16 @@ RESOLVED = {
     "feedback_no_url": _("link: «no, not solved» (reopens)"),
     "feedback_url": _("link to the rating page"),
 }
+REDIRECTED = {
+    "where": _("where to turn (the operator's words)"),
+    "what": _("what to do there (the operator's words)"),
+    "operator": _("the operator's name"),
+}
 PLACEHOLDERS = {
     "auto_reply": COMMON,
     "answer": {**COMMON, **ANSWER},
     "resolved": {**COMMON, **RESOLVED},
+    "redirected": {**COMMON, **REDIRECTED},
 }
 
 

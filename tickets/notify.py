@@ -219,6 +219,20 @@ def ticket_resolved(*, ticket: Ticket, message: Message | None = None) -> Notifi
     )
 
 
+def ticket_redirected(
+    *, ticket: Ticket, message: Message, where: str, what: str
+) -> Notification | None:
+    """Seed 002 §3.8: outside our competence, the citizen is told where to turn and
+    what to do there (the queue may word this mail itself)."""
+    return _send_to_requester(
+        ticket=ticket,
+        template="redirected",
+        kind=Notification.Kind.PERSONAL,
+        key=f"ticket:{ticket.pk}:redirected:{ticket.reopened_count}",
+        extra={"where": where, "what": what, "operator": _operator_name(message)},
+    )
+
+
 def ticket_reopened(*, ticket: Ticket) -> Notification | None:
     return _send_to_requester(
         ticket=ticket,

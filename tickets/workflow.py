@@ -28,9 +28,18 @@ def transition_allowed(current: str, target: str) -> bool:
 
 
 def ticket_transition(
-    *, ticket: Ticket, to: str, actor=None, actor_label: str = "", note: str = ""
+    *,
+    ticket: Ticket,
+    to: str,
+    actor=None,
+    actor_label: str = "",
+    note: str = "",
+    outcome: str = Ticket.Outcome.SOLVED,
 ) -> Ticket:
     """Move `ticket` to status `to`, keeping timestamps, SLA clock and history right.
+
+    `outcome`: how a ticket being resolved (or closed unresolved) ended; a resolved
+    ticket being closed keeps the outcome it has, a reopened one has none.
 
     Call inside a transaction, holding the ticket row lock (`select_for_update`).
     """
@@ -51,17 +60,20 @@ def ticket_transition(
         fields += sla_resume(ticket, now)
     if to == S.RESOLVED:
         ticket.resolved_at = now
-        fields.append("resolved_at")
+        ticket.outcome = outcome
+        fields += ["resolved_at", "outcome"]
     if to == S.CLOSED:
         ticket.closed_at = now
         fields.append("closed_at")
         if ticket.resolved_at is None:
             ticket.resolved_at = now
-            fields.append("resolved_at")
+            ticket.outcome = outcome
+            fields += ["resolved_at", "outcome"]
     if current in (S.RESOLVED, S.CLOSED) and to == S.OPEN:
         ticket.reopened_count += 1
         ticket.resolved_at = None
-        fields += ["reopened_count", "resolved_at"]
+        ticket.outcome = ""
+        fields += ["reopened_count", "resolved_at", "outcome"]
     if to in (S.RESOLVED, S.CLOSED):
         # Nothing is owed any more once the ticket is solved.
         ticket.sla_remind_at = None

@@ -23,6 +23,8 @@ CONTEXT = {
     "assignee": "Анна",
     "rating": 2,
     "comment": "Код так и не пришёл",
+    "where": "МФЦ, ул. Ленина, 1",
+    "what": "Подайте заявление лично.",
     "feedback_url": "http://localhost:8000/appeal/SP-0042/feedback/?t=tok",
     "feedback_yes_url": "http://localhost:8000/appeal/SP-0042/feedback/?t=tok&solved=yes",
     "feedback_no_url": "http://localhost:8000/appeal/SP-0042/feedback/?t=tok&solved=no",
@@ -44,6 +46,10 @@ EXPECTED = {
         ["Was your problem solved?", CONTEXT["feedback_yes_url"], "rating=1"],
     ),
     "reopened": (["открыто снова"], ["reopened"]),
+    "redirected": (
+        ["Куда обратиться", "МФЦ, ул. Ленина, 1", "Подайте заявление лично."],
+        ["Where to turn", "МФЦ, ул. Ленина, 1", "Подайте заявление лично."],
+    ),
     "sla_reminder": (["до 23 ноября", CONTEXT["admin_url"]], ["due by", CONTEXT["admin_url"]]),
     "sla_breach": (["истёк", "Анна"], ["was due", "Анна"]),
     "resolution_reminder": (

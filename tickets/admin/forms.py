@@ -113,6 +113,29 @@ class EscalateForm(forms.Form):
     )
 
 
+class RedirectForm(forms.Form):
+    """Seed 002 §3.8: outside our competence — where to turn and what to do there."""
+
+    where = forms.CharField(
+        label=_("Where to turn"),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": _("organisation, address, phone or site")}
+        ),
+        max_length=2000,
+    )
+    what = forms.CharField(
+        label=_("What to do there"),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": _("which application, which documents to bring")}
+        ),
+        max_length=2000,
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "redirect_%s")
+        super().__init__(*args, **kwargs)
+
+
 LINK_KINDS = [
     (TicketLink.Kind.RELATED.value, TicketLink.Kind.RELATED.label),
     (TicketLink.Kind.PARENT_OF.value, TicketLink.Kind.PARENT_OF.label),

@@ -36,6 +36,8 @@ SAMPLE = {
     "feedback_yes_url": "https://support.example.org/appeal/SP-0042/feedback/?solved=yes",
     "feedback_no_url": "https://support.example.org/appeal/SP-0042/feedback/?solved=no",
     "feedback_url": "https://support.example.org/appeal/SP-0042/feedback/",
+    "where": "МФЦ «Мои документы», ул. Ленина, 1, тел. 8 800 100-00-00",
+    "what": "Подайте заявление о выдаче справки лично, с паспортом.",
 }
 
 
@@ -126,6 +128,7 @@ class QueueAdmin(admin.ModelAdmin):
             "auto_reply": gettext_lazy("Auto-reply of this queue"),
             "answer": gettext_lazy("Answer mail of this queue"),
             "resolved": gettext_lazy("«Solved?» mail of this queue"),
+            "redirected": gettext_lazy("«Redirected» mail of this queue"),
         }
         hint = _("Empty fields: the global mail is sent. Placeholders:")
         preview_url = reverse("admin:tickets_queue_template_preview")

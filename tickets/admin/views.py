@@ -190,6 +190,7 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "reply_form": reply_form,
         "properties_form": bound.get("properties") or wforms.TicketPropertiesForm(ticket=ticket),
         "escalate_form": bound.get("escalate") or wforms.EscalateForm(),
+        "redirect_form": bound.get("redirect") or wforms.RedirectForm(),
         "link_form": bound.get("link") or wforms.LinkForm(),
         "continue_form": bound.get("continue") or wforms.ContinueForm(),
         "merge_form": bound.get("merge") or wforms.MergeForm(),
@@ -314,24 +315,49 @@ def _properties(model_admin, request, ticket):
     return HttpResponseRedirect(_change_url(ticket))
 
 
-def _escalate(model_admin, request, ticket):
-    form = wforms.EscalateForm(request.POST)
+def _form_action(model_admin, request, ticket, key: str, form, call, done: str):
+    """A side-panel form: valid input goes to one service (`call(data)`); its refusal
+    shows on the form, success redirects back with `done`."""
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            services.ticket_escalate(
-                ticket=ticket,
-                actor=request.user,
-                group=data["group"],
-                requester_email=data["requester_email"] or "",
-                note=data["note"],
-            )
+            call(form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("Handed to the second line."))
+            messages.success(request, done)
             return HttpResponseRedirect(_change_url(ticket))
-    return render_ticket_page(model_admin, request, ticket, bound={"escalate": form})
+    return render_ticket_page(model_admin, request, ticket, bound={key: form})
+
+
+def _escalate(model_admin, request, ticket):
+    def escalate(data):
+        services.ticket_escalate(
+            ticket=ticket,
+            actor=request.user,
+            group=data["group"],
+            requester_email=data["requester_email"] or "",
+            note=data["note"],
+        )
+
+    form = wforms.EscalateForm(request.POST)
+    done = _("Handed to the second line.")
+    return _form_action(model_admin, request, ticket, "escalate", form, escalate, done)
+
+
+def _redirect(model_admin, request, ticket):
+    form = wforms.RedirectForm(request.POST)
+    done = _("The citizen was told where to turn; ticket resolved.")
+    return _form_action(
+        model_admin,
+        request,
+        ticket,
+        "redirect",
+        form,
+        lambda data: services.ticket_redirect(
+            ticket=ticket, actor=request.user, where=data["where"], what=data["what"]
+        ),
+        done,
+    )
 
 
 def _link(model_admin, request, ticket):
@@ -427,6 +453,7 @@ _HANDLERS = {
     "reply": _reply,
     "properties": _properties,
     "escalate": _escalate,
+    "redirect": _redirect,
     "link": _link,
     "unlink": _unlink,
     "continue": _continue,

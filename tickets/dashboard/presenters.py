@@ -178,6 +178,14 @@ def tiles(data: DashboardData) -> list[dict[str, str]]:
             "state": "",
         },
         {
+            "key": "redirected",
+            "label": _("Redirected (outside our competence)"),
+            "value": str(res["redirected"]),
+            "hint": _("%(percent)s of %(total)s resolved")
+            % {"percent": format_percent(res["redirected_percent"]), "total": res["count"]},
+            "state": "",
+        },
+        {
             "key": "handle_median",
             "label": _("Median handle time"),
             "value": format_duration(data.handle["median"]),
@@ -395,6 +403,7 @@ def metrics(data: DashboardData) -> dict[str, Any]:
             "fcr_percent": data.resolution["fcr_percent"],
             "reopen_percent": data.resolution["reopen_percent"],
             "on_target_percent": data.resolution["on_target_percent"],
+            "redirected": data.resolution["redirected"],
         },
         "handle": {
             "count": data.handle["count"],

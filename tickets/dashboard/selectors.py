@@ -202,8 +202,9 @@ def response_times(filters: DashboardFilters) -> dict[str, Any]:
 
 
 def resolution_summary(filters: DashboardFilters) -> dict[str, Any]:
-    """Tickets resolved in the period: median resolution time, FCR %, reopen rate, and
-    how many of those with a resolution target were resolved within it."""
+    """Tickets resolved in the period: median resolution time, FCR %, reopen rate, how
+    many of those with a resolution target were resolved within it, and how many were
+    redirected elsewhere (outside the line's competence)."""
     qs = tickets_for(filters).filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
     extra = percentile_aggregates(resolution_time(), (0.5,), "p") if has_percentile_cont() else {}
     row = qs.aggregate(
@@ -213,6 +214,8 @@ def resolution_summary(filters: DashboardFilters) -> dict[str, Any]:
         # The optional resolution target (regulation 3), counted in the same pass.
         with_target=Count("pk", filter=Q(resolution_due__isnull=False)),
         on_target=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))),
+        # Seed 002 §3.8: redirected elsewhere, not solved by the line: counted apart.
+        redirected=Count("pk", filter=Q(outcome=Ticket.Outcome.REDIRECTED)),
         **extra,
     )
     if has_percentile_cont():
@@ -229,6 +232,8 @@ def resolution_summary(filters: DashboardFilters) -> dict[str, Any]:
         "with_target": row["with_target"],
         "on_target": row["on_target"],
         "on_target_percent": _percent(row["on_target"], row["with_target"]),
+        "redirected": row["redirected"],
+        "redirected_percent": _percent(row["redirected"], row["count"]),
     }
 
 

@@ -77,6 +77,10 @@ class Queue(models.Model):
     answer_text = models.TextField(_("answer: text"), blank=True)
     resolved_subject = models.CharField(_("«solved?» mail: subject"), max_length=255, blank=True)
     resolved_text = models.TextField(_("«solved?» mail: text"), blank=True)
+    redirected_subject = models.CharField(
+        _("«redirected» mail: subject"), max_length=255, blank=True
+    )
+    redirected_text = models.TextField(_("«redirected» mail: text"), blank=True)
     signature = models.TextField(
         _("signature"), blank=True, help_text=_("Added under every mail to citizens of this queue.")
     )

@@ -46,6 +46,13 @@ class Ticket(models.Model):
         HIGH = "high", _("high")
         URGENT = "urgent", _("urgent")
 
+    class Outcome(models.TextChoices):
+        """How a resolved ticket ended: solved by us, or redirected elsewhere with
+        guidance (seed 002 §3.8: «перенаправлено / не по компетенции»)."""
+
+        SOLVED = "solved", _("solved")
+        REDIRECTED = "redirected", _("redirected (outside our competence)")
+
     class Line(models.TextChoices):
         FIRST = "first", _("first line")
         SECOND = "second", _("second line")
@@ -110,6 +117,10 @@ class Ticket(models.Model):
     resolution_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Set when the ticket is resolved or closed, cleared when it is reopened.
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, blank=True, default=""
+    )
     first_contact_resolution = models.BooleanField(_("solved at first contact"), default=False)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     merged_into = models.ForeignKey(

@@ -29,6 +29,7 @@ from tickets.services.messages import (
     message_add_from_requester,
     message_add_reply,
 )
+from tickets.services.redirection import ticket_redirect
 from tickets.services.retention import (
     ANONYMISED_NAME,
     contact_anonymise,
@@ -74,6 +75,7 @@ __all__ = [
     "ticket_link",
     "ticket_lock",
     "ticket_merge",
+    "ticket_redirect",
     "ticket_resolve_merged",
     "ticket_set_status",
     "ticket_status_token_rotate",

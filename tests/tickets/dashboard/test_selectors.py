@@ -60,6 +60,8 @@ def test_resolution_median_fcr_and_reopen_rate_over_tickets_resolved_in_the_peri
         "with_target": 0,
         "on_target": 0,
         "on_target_percent": None,
+        "redirected": 0,
+        "redirected_percent": 0.0,
     }
 
 
