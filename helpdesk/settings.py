@@ -286,6 +286,9 @@ OUTBOX_SENDING_TIMEOUT = env.int("OUTBOX_SENDING_TIMEOUT", default=300)
 TICKET_PREFIX = env("TICKET_PREFIX", default="SP")
 SLA_FIRST_RESPONSE_HOURS = env.int("SLA_FIRST_RESPONSE_HOURS", default=24)
 SLA_REMINDER_PERCENT = env.int("SLA_REMINDER_PERCENT", default=75)
+# Seed 003 «обязательный срок исполнения»: working hours a department (second line) has for
+# an escalated appeal when the department sets none of its own (admin: department deadlines).
+DEPARTMENT_DEADLINE_HOURS = env.int("DEPARTMENT_DEADLINE_HOURS", default=40)
 # The queue the first `migrate` creates when there is none, so a fresh install takes
 # appeals and mail at once (the admin renames it or adds more): its name and its inbound
 # address (by default the address part of DEFAULT_FROM_EMAIL).

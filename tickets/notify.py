@@ -7,7 +7,7 @@ names the event, so the same event never mails twice.
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -386,6 +386,40 @@ def resolution_breach_items(
         extra=_resolution_due_text(ticket),
         own=own,
     )
+
+
+def _department_text(ticket: Ticket) -> dict:
+    due = citizen_datetime_in(
+        ticket.department_due, queue=ticket.queue, language=settings.LANGUAGE_CODE
+    )
+    return {"due": due, "department": ticket.assigned_group.name if ticket.assigned_group else ""}
+
+
+def _deadline_alert(template: str, key: str, extra: Callable[[Ticket], dict]):
+    """The outbox items of a one-shot deadline alert (`tickets.sla_sweep.Alert.items`):
+    key `sla:<key>:<ticket>:<moment iso>`, so one moment never mails twice."""
+
+    def items(*, ticket: Ticket, due: datetime, users: Iterable, own: Iterable[str] = ()):
+        return _staff_items(
+            ticket=ticket,
+            users=users,
+            template=template,
+            key=f"sla:{key}:{ticket.pk}:{due.isoformat()}",
+            extra=extra(ticket),
+            own=own,
+        )
+
+    return items
+
+
+# The department's mandatory deadline (seed 003): the reminder to whoever works the
+# escalated ticket (its assignee, else the department), the breach to supervisors.
+department_reminder_items = _deadline_alert(
+    "department_reminder", "department-remind", _department_text
+)
+department_breach_items = _deadline_alert(
+    "department_breach", "department-breach", _department_text
+)
 
 
 def satisfaction_negative(*, ticket: Ticket, response: SatisfactionResponse) -> list[Notification]:

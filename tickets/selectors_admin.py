@@ -222,17 +222,28 @@ def _countdown(ticket: Ticket, due: datetime, now: datetime) -> SlaState:
     return SlaState("green", text)
 
 
-def ticket_resolution_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
-    """The optional resolution target (regulation 3), the same colours as the first
-    answer's: "resolved" (on time or late), paused, time left, overdue; "—" without one."""
-    due = ticket.resolution_due
+def _target_state(
+    ticket: Ticket, due: datetime | None, done: str, now: datetime | None
+) -> SlaState:
+    """A target met by resolving, in the first answer's colours: `done` (on time or
+    late), paused, time left, overdue; "—" without one."""
     if due is None:
         return SlaState("none", "—")
     if ticket.resolved_at is not None:
-        return SlaState("done-late" if ticket.resolved_at > due else "done", _("resolved"))
+        return SlaState("done-late" if ticket.resolved_at > due else "done", done)
     if ticket.status not in OPEN_STATUSES:
         return SlaState("none", "—")
     return _countdown(ticket, due, now or timezone.now())
+
+
+def ticket_resolution_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
+    """The optional resolution target (regulation 3)."""
+    return _target_state(ticket, ticket.resolution_due, _("resolved"), now)
+
+
+def ticket_department_state(ticket: Ticket, now: datetime | None = None) -> SlaState:
+    """The department's mandatory deadline of an escalated ticket (seed 003)."""
+    return _target_state(ticket, ticket.department_due, _("carried out"), now)
 
 
 def tickets_filter_sla(queryset: QuerySet[Ticket], state: str) -> QuerySet[Ticket]:

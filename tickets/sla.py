@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from tickets.business_time import working_time
 from tickets.models import Queue, Ticket
+from tickets.models.department import department_deadline_hours
 
 
 def sla_due_times(*, queue: Queue, start: datetime) -> tuple[datetime, datetime | None]:
@@ -31,23 +32,53 @@ def _remind_at(ticket: Ticket, total: timedelta, due: datetime | None = None) ->
     return working_time(ticket.queue).subtract(due, total * (100 - percent) / 100)
 
 
+def _moments(
+    ticket: Ticket, due: datetime | None, now: datetime | None, total
+) -> tuple[datetime | None, datetime | None]:
+    """(remind at, breach at) of a target met by resolving: none for a solved or paused
+    ticket or one without the target; a reminder already past `now` is not set again.
+    `total(due)`: the target's length, called only when there is one."""
+    if due is None or not ticket.is_open or ticket.sla_paused_at is not None:
+        return None, None
+    remind = _remind_at(ticket, total(due), due)
+    return (remind if remind and (now is None or remind > now) else None), due
+
+
 def resolution_arm(ticket: Ticket, now: datetime | None = None) -> list[str]:
     """Set the resolution target's reminder and breach moments (DESIGN rule 3, the
-    optional resolution target) for an open ticket; clear them for a solved one or one
-    without a target. A reminder already past `now` is not set again.
-
-    Returns the changed field names.
-    """
-    due = ticket.resolution_due
-    if due is None or not ticket.is_open or ticket.sla_paused_at is not None:
-        ticket.resolution_remind_at = None
-        ticket.resolution_breach_at = None
-    else:
-        total = working_time(ticket.queue).between(ticket.created_at, due)
-        remind = _remind_at(ticket, total, due)
-        ticket.resolution_remind_at = remind if remind and (now is None or remind > now) else None
-        ticket.resolution_breach_at = due
+    optional resolution target). Returns the changed field names."""
+    ticket.resolution_remind_at, ticket.resolution_breach_at = _moments(
+        ticket,
+        ticket.resolution_due,
+        now,
+        lambda due: working_time(ticket.queue).between(ticket.created_at, due),
+    )
     return ["resolution_remind_at", "resolution_breach_at"]
+
+
+def department_arm(
+    ticket: Ticket, now: datetime | None = None, hours: int | None = None
+) -> list[str]:
+    """Set the department deadline's reminder and breach moments (seed 003: «обязательный
+    срок исполнения»). `hours`: the department's time, when the caller has it at hand
+    (else looked up). Returns the changed field names."""
+    ticket.department_remind_at, ticket.department_breach_at = _moments(
+        ticket,
+        ticket.department_due,
+        now,
+        lambda _due: timedelta(
+            hours=hours if hours is not None else department_deadline_hours(ticket.assigned_group)
+        ),
+    )
+    return ["department_remind_at", "department_breach_at"]
+
+
+def department_start(ticket: Ticket, now: datetime) -> list[str]:
+    """The ticket is handed to a department (or the second line): its deadline starts
+    now, in working time on the queue's clock. Returns the changed field names."""
+    hours = department_deadline_hours(ticket.assigned_group)
+    ticket.department_due = working_time(ticket.queue).add(now, timedelta(hours=hours))
+    return ["department_due", *department_arm(ticket, now, hours)]
 
 
 def sla_arm(ticket: Ticket) -> list[str]:
@@ -74,12 +105,16 @@ def sla_pause(ticket: Ticket, now: datetime) -> list[str]:
     ticket.sla_breach_at = None
     ticket.resolution_remind_at = None
     ticket.resolution_breach_at = None
+    ticket.department_remind_at = None
+    ticket.department_breach_at = None
     return [
         "sla_paused_at",
         "sla_remind_at",
         "sla_breach_at",
         "resolution_remind_at",
         "resolution_breach_at",
+        "department_remind_at",
+        "department_breach_at",
     ]
 
 
@@ -102,6 +137,13 @@ def sla_resume(ticket: Ticket, now: datetime) -> list[str]:
         ticket.resolution_due = clock.add(now, left)
         fields.append("resolution_due")
         fields += resolution_arm(ticket, now)
+    if ticket.department_due:
+        if ticket.department_due > paused_at:
+            left = clock.between(paused_at, ticket.department_due)
+            ticket.department_due = clock.add(now, left)
+            fields.append("department_due")
+        # Already past at the pause: its breach alert went out and is not sent again.
+        fields += department_arm(ticket, now) if "department_due" in fields else []
     if owed:
         remind = _remind_at(ticket, total)
         ticket.sla_remind_at = remind if remind and remind > now else None

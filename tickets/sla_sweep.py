@@ -3,7 +3,9 @@
 Regulation 3: the first answer is due within 24 hours; a reminder goes to whoever works
 the ticket before the deadline (default at 75 %), a breach alert to supervisors after
 it; each exactly once. The optional resolution target has its own pair, kept the same way
-(`resolution_remind_at`, `resolution_breach_at`, see `tickets.sla.resolution_arm`).
+(`resolution_remind_at`, `resolution_breach_at`, see `tickets.sla.resolution_arm`), and so
+has the department deadline of an escalated ticket (seed 003, `department_remind_at`,
+`department_breach_at`, see `tickets.sla.department_arm`).
 
 Each ticket carries the next moments the sweep must act at (`sla_remind_at`,
 `sla_breach_at`, see `tickets.sla.sla_arm`), each under a partial index holding only
@@ -31,7 +33,7 @@ BATCH = 500
 def _tickets_due(field: str, now: datetime, limit: int):
     return (
         Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("queue", "requester", "assignee")
+        .select_related("queue", "requester", "assignee", "assigned_group")
         .filter(**{f"{field}__lte": now})
         .order_by(field)[:limit]
     )
@@ -77,6 +79,14 @@ ALERTS = (
         ("resolution_breach_at", "resolution_remind_at"),
     ),
     Alert(
+        "department_breaches",
+        "department_breach_at",
+        "department_due",
+        True,
+        notify.department_breach_items,
+        ("department_breach_at", "department_remind_at"),
+    ),
+    Alert(
         "reminders",
         "sla_remind_at",
         "first_response_due",
@@ -91,6 +101,14 @@ ALERTS = (
         False,
         notify.resolution_reminder_items,
         ("resolution_remind_at",),
+    ),
+    Alert(
+        "department_reminders",
+        "department_remind_at",
+        "department_due",
+        False,
+        notify.department_reminder_items,
+        ("department_remind_at",),
     ),
 )
 

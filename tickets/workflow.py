@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets.models import Ticket, TicketEvent
-from tickets.sla import resolution_arm, sla_pause, sla_resume
+from tickets.sla import department_arm, resolution_arm, sla_pause, sla_resume
 
 S = Ticket.Status
 
@@ -83,6 +83,7 @@ def ticket_transition(
         # Solved: the resolution target owes nothing; reopened: it is owed again (a
         # breach alert already sent has the same idempotency key and is not repeated).
         fields += resolution_arm(ticket, now)
+        fields += department_arm(ticket, now)
     ticket.save(update_fields=sorted(set(fields)))
     TicketEvent.objects.create(
         ticket=ticket,

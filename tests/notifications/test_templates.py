@@ -23,6 +23,7 @@ CONTEXT = {
     "assignee": "Анна",
     "rating": 2,
     "comment": "Код так и не пришёл",
+    "department": "Отдел расчётов",
     "where": "МФЦ, ул. Ленина, 1",
     "what": "Подайте заявление лично.",
     "feedback_url": "http://localhost:8000/appeal/SP-0042/feedback/?t=tok",
@@ -56,6 +57,11 @@ EXPECTED = {
         ["Решить его нужно до 23 ноября", CONTEXT["admin_url"]],
         ["resolved by", CONTEXT["admin_url"]],
     ),
+    "department_reminder": (
+        ["Обязательный срок исполнения: до 23 ноября", "Отдел расчётов"],
+        ["Mandatory deadline", "Отдел расчётов"],
+    ),
+    "department_breach": (["отделом «Отдел расчётов» истёк"], ["still open", "Отдел расчётов"]),
     "resolution_breach": (["Срок решения", "Анна"], ["still open", "Анна"]),
     "csat_no_alert": (["НЕ решена", "Код так и не пришёл"], ["NOT solved", "Код так и не пришёл"]),
 }

@@ -78,7 +78,7 @@ def test_escalate_action_hands_web_tickets_to_line_two_and_refuses_phone_without
     phone = new_ticket(queue, name="Звонящий", email="", phone="+79005550000", channel="phone")
     client.force_login(supervisor)
 
-    response = _post(client, "action_escalate", [web, phone])
+    response = _post(client, "action_escalate", [web, phone], apply="1", note="Нужен отдел")
 
     web.refresh_from_db()
     phone.refresh_from_db()

@@ -260,7 +260,10 @@ def test_escalating_a_phone_ticket_with_an_email_hands_it_over(client, superviso
     ticket = new_ticket(queue, email="", phone="+79005551122", channel="phone")
     client.force_login(supervisor)
 
-    client.post(_url(ticket), {"_action": "escalate", "requester_email": "caller@example.com"})
+    client.post(
+        _url(ticket),
+        {"_action": "escalate", "requester_email": "caller@example.com", "note": "Нужен отдел"},
+    )
 
     ticket.refresh_from_db()
     assert ticket.line == Ticket.Line.SECOND

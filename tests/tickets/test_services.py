@@ -183,7 +183,9 @@ def test_escalating_with_an_email_moves_to_second_line(queue, operator):
     caller = contact_get_or_create(full_name="Сидоров", phone="+79005554433")
     ticket = _create(queue, caller, channel=Ticket.Channel.PHONE)
 
-    ticket = ticket_escalate(ticket=ticket, actor=operator, requester_email="sid@example.com")
+    ticket = ticket_escalate(
+        ticket=ticket, actor=operator, requester_email="sid@example.com", note="Нужен отдел"
+    )
 
     assert ticket.line == Ticket.Line.SECOND
     assert ticket.requester.email == "sid@example.com"

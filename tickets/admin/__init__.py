@@ -1,3 +1,11 @@
 """Operator workspace in the Django admin, split by subdomain."""
 
-from tickets.admin import calendars, callbacks, mail, queues, site, workspace  # noqa: F401
+from tickets.admin import (  # noqa: F401
+    calendars,
+    callbacks,
+    departments,
+    mail,
+    queues,
+    site,
+    workspace,
+)

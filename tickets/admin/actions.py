@@ -107,16 +107,29 @@ class TicketActionsMixin:
             request, queryset, action="action_change_status", title=_("Change status"), form=form
         )
 
-    @admin.action(description=gettext_lazy("Escalate to line 2"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Escalate to line 2…"), permissions=["change"])
     def action_escalate(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda t: services.ticket_escalate(ticket=t, actor=request.user),
-            (
-                "%(count)s ticket handed to the second line.",
-                "%(count)s tickets handed to the second line.",
-            ),
+        form = wforms.EscalateActionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            self._each(
+                request,
+                queryset,
+                lambda t: services.ticket_escalate(
+                    ticket=t,
+                    actor=request.user,
+                    group=data["group"],
+                    note=data["note"],
+                    checklist=data["checklist"],
+                ),
+                (
+                    "%(count)s ticket handed to the second line.",
+                    "%(count)s tickets handed to the second line.",
+                ),
+            )
+            return None
+        return self._intermediate(
+            request, queryset, action="action_escalate", title=_("Hand to line 2"), form=form
         )
 
     @admin.action(description=gettext_lazy("Merge…"), permissions=["change"])

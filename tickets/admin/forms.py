@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tickets.models import CallbackRequest, Queue, Ticket, TicketLink
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import staff_users
+from tickets.services.tickets import ESCALATION_CHECKLIST
 from tickets.workflow import TRANSITIONS
 
 
@@ -106,11 +107,29 @@ class EscalateForm(forms.Form):
         empty_label=_("second line (any)"),
     )
     requester_email = forms.EmailField(label=_("Requester's e-mail for the answer"), required=False)
+    # Seed 002 §3.7: what must be passed on; the service records what was not.
+    checklist = forms.MultipleChoiceField(
+        label=_("Passed on to the second line"),
+        choices=list(ESCALATION_CHECKLIST.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Required, by the service (one rule for the admin, the API and the phone screen).
     note = forms.CharField(
         label=_("Note for the second line"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": _("what the citizen asks, what has been done")}
+        ),
     )
+
+
+class EscalateActionForm(EscalateForm):
+    """The bulk action: the same note and checklist for every selected ticket."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["requester_email"]
 
 
 class RedirectForm(forms.Form):

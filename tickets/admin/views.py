@@ -42,6 +42,7 @@ from tickets.selectors_admin import (
     mask_name,
     mask_phone,
     messages_since,
+    ticket_department_state,
     ticket_resolution_state,
     ticket_sla_state,
     ticket_workspace,
@@ -184,6 +185,7 @@ def render_ticket_page(model_admin, request, ticket: Ticket, *, bound=None, coll
         "workspace": workspace,
         "sla": ticket_sla_state(ticket),
         "resolution": ticket_resolution_state(ticket),
+        "department": ticket_department_state(ticket),
         "requester": _requester_display(ticket, request.user),
         "same_person": _same_person(ticket, request.user),
         "can_change": model_admin.has_change_permission(request, ticket),
@@ -337,6 +339,7 @@ def _escalate(model_admin, request, ticket):
             group=data["group"],
             requester_email=data["requester_email"] or "",
             note=data["note"],
+            checklist=data["checklist"],
         )
 
     form = wforms.EscalateForm(request.POST)

@@ -119,6 +119,13 @@ def tiles(data: DashboardData) -> list[dict[str, str]]:
             "state": "warn" if load["due_soon"] else "ok",
         },
         {
+            "key": "department_overdue",
+            "label": _("Past the department deadline"),
+            "value": str(load["department_overdue"]),
+            "hint": _("escalated, still open after the department's deadline"),
+            "state": "bad" if load["department_overdue"] else "ok",
+        },
+        {
             "key": "sla",
             "label": _("SLA compliance"),
             "value": format_percent(sla["percent"]),
@@ -387,6 +394,7 @@ def metrics(data: DashboardData) -> dict[str, Any]:
         "new_today": data.load["new_today"],
         "breached_now": data.load["breached"],
         "due_within_2h": data.load["due_soon"],
+        "department_overdue": data.load["department_overdue"],
         "created": data.created["total"],
         "complaints": data.created["complaints"],
         "suggestions": data.created["suggestions"],

@@ -115,15 +115,29 @@ def open_breakdown(filters: DashboardFilters) -> list[dict[str, Any]]:
 def current_load(
     filters: DashboardFilters, breakdown: list[dict[str, Any]] | None = None
 ) -> dict[str, int]:
-    """Open now, new today, breached now, due within 2 h (the period does not apply)."""
+    """Open now, new today, breached now, due within 2 h, and escalated tickets past
+    their department's deadline (the period does not apply)."""
     if breakdown is None:
         breakdown = open_breakdown(filters)
     new_today = tickets_for(filters).filter(created_at__gte=filters.today_start).count()
+    # Seed 003 «обязательный срок исполнения»: a range scan of the partial index of open
+    # escalated tickets (ticket_department_open).
+    department_overdue = (
+        tickets_for(filters)
+        .filter(
+            status__in=OPEN_STATUSES,
+            department_due__isnull=False,
+            department_due__lt=filters.now,
+            sla_paused_at__isnull=True,
+        )
+        .count()
+    )
     return {
         "open": sum(row["count"] for row in breakdown),
         "new_today": new_today,
         "breached": sum(row["breached"] for row in breakdown),
         "due_soon": sum(row["due_soon"] for row in breakdown),
+        "department_overdue": department_overdue,
     }
 
 

@@ -1,6 +1,7 @@
 from tickets.models.calendar import BusinessCalendar, CalendarDayOff
 from tickets.models.callback import CallbackRequest
 from tickets.models.contact import Contact
+from tickets.models.department import DepartmentDeadline
 from tickets.models.extras import (
     CannedResponse,
     InboundEmail,
@@ -22,6 +23,7 @@ __all__ = [
     "Channel",
     "Contact",
     "DEFAULT_QUEUE_SLUG",
+    "DepartmentDeadline",
     "InboundEmail",
     "Mailbox",
     "Message",

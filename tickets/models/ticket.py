@@ -116,6 +116,10 @@ class Ticket(models.Model):
     # The optional resolution target: the same pair of one-shot alert moments.
     resolution_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The department's mandatory deadline once escalated (seed 003), the same pair again.
+    department_due = models.DateTimeField(_("department deadline"), null=True, blank=True)
+    department_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
+    department_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Set when the ticket is resolved or closed, cleared when it is reopened.
     outcome = models.CharField(
@@ -159,6 +163,22 @@ class Ticket(models.Model):
                 fields=["resolution_breach_at"],
                 name="ticket_resolution_breach",
                 condition=Q(resolution_breach_at__isnull=False),
+            ),
+            models.Index(
+                fields=["department_remind_at"],
+                name="ticket_department_remind",
+                condition=Q(department_remind_at__isnull=False),
+            ),
+            models.Index(
+                fields=["department_breach_at"],
+                name="ticket_department_breach",
+                condition=Q(department_breach_at__isnull=False),
+            ),
+            # The dashboard's «просрочено отделами»: open escalated tickets by deadline.
+            models.Index(
+                fields=["department_due"],
+                name="ticket_department_open",
+                condition=Q(department_due__isnull=False, status__in=["new", "open", "pending"]),
             ),
             models.Index(
                 fields=["resolved_at"],

@@ -97,7 +97,10 @@ def call_register(
             callback=ticket.callbacks.filter(closed_at__isnull=True).exists(),
         )
     if escalate:
-        ticket = ticket_escalate(ticket=ticket, actor=operator, group=group, requester_email=email)
+        # What the caller said is the note for the second line (seed 002 §3.7).
+        ticket = ticket_escalate(
+            ticket=ticket, actor=operator, group=group, requester_email=email, note=text
+        )
     return ticket
 
 

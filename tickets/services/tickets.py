@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets import notify
 from tickets.access import user_may_hold_ticket
@@ -11,6 +12,7 @@ from tickets.events import ticket_event_publish
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.models.ticket import new_ticket_token
 from tickets.services.history import event_record
+from tickets.sla import department_start
 from tickets.workflow import ticket_transition
 
 
@@ -98,36 +100,79 @@ def ticket_update_fields(*, ticket: Ticket, actor=None, **changes) -> Ticket:
     return ticket
 
 
+# Seed 002 §3.7: what the first line passes on with an escalated appeal. The form offers
+# it as a checklist; the note records what was and what was not passed on.
+ESCALATION_CHECKLIST = {
+    "essence": gettext_lazy("the essence of the appeal, in the citizen's words"),
+    "done": gettext_lazy("what the first line has already checked or done"),
+    "contact": gettext_lazy("how to reach the citizen with the answer"),
+    "documents": gettext_lazy("documents, screenshots, error messages received"),
+    "expected": gettext_lazy("what result the citizen expects"),
+}
+
+
+def escalation_note_text(*, note: str, checklist: list[str] | None) -> str:
+    """The note for the second line with the checklist's state under it (nothing is
+    added when the caller has no checklist: the chat, the API without one)."""
+    if checklist is None:
+        return note
+    passed = [str(label) for key, label in ESCALATION_CHECKLIST.items() if key in checklist]
+    missing = [str(label) for key, label in ESCALATION_CHECKLIST.items() if key not in checklist]
+    lines = [note, ""]
+    if passed:
+        lines.append(_("Passed on: %(items)s.") % {"items": "; ".join(passed)})
+    if missing:
+        lines.append(_("Not passed on: %(items)s.") % {"items": "; ".join(missing)})
+    return "\n".join(lines)
+
+
 @transaction.atomic
 def ticket_escalate(
-    *, ticket: Ticket, actor=None, group=None, requester_email: str = "", note: str = ""
+    *,
+    ticket: Ticket,
+    actor=None,
+    group=None,
+    requester_email: str = "",
+    note: str = "",
+    checklist: list[str] | None = None,
 ) -> Ticket:
     """Hand the ticket to the second line or a department (regulation 6).
 
-    A ticket from a phone call needs an e-mail for the later answer.
+    A ticket from a phone call needs an e-mail for the later answer. The note for the
+    second line is required (seed 002 §3.7: what the department needs to act without
+    asking again); `checklist`, the keys of `ESCALATION_CHECKLIST` the operator ticked,
+    goes under it. The department's mandatory deadline starts now (seed 003,
+    `tickets.sla.department_start`): the department's own hours, else
+    DEPARTMENT_DEADLINE_HOURS.
     """
     ticket = ticket_lock(ticket)
     requester = ticket.requester
     if requester_email and not requester.email:
         requester.email = requester_email.strip().lower()
         requester.save(update_fields=["email", "updated_at"])
-    if ticket.channel == Ticket.Channel.PHONE and not requester.email:
-        raise ValidationError(
-            {
-                "requester_email": _(
-                    "An e-mail address for the answer is required to hand a "
-                    "phone appeal to the second line."
-                )
-            },
-            code="email_required",
+    errors = {}
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = _(
+            "Write the note for the second line: what the citizen asks and what has been done."
         )
+    if ticket.channel == Ticket.Channel.PHONE and not requester.email:
+        errors["requester_email"] = _(
+            "An e-mail address for the answer is required to hand a "
+            "phone appeal to the second line."
+        )
+    if errors:
+        raise ValidationError(errors, code="required")
     if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
         raise ValidationError(_("A resolved or closed ticket cannot be escalated."))
     old_line = ticket.line
     ticket.line = Ticket.Line.SECOND
     ticket.assigned_group = group or ticket.assigned_group
     ticket.assignee = None
-    ticket.save(update_fields=["line", "assigned_group", "assignee", "updated_at"])
+    fields = ["line", "assigned_group", "assignee", "updated_at"]
+    fields += department_start(ticket, timezone.now())
+    ticket.save(update_fields=fields)
+    note = escalation_note_text(note=note, checklist=checklist)
     event_record(
         ticket=ticket,
         kind=TicketEvent.Kind.ESCALATED,
@@ -137,15 +182,14 @@ def ticket_escalate(
         new_value=ticket.line if group is None else f"{ticket.line}: {group.name}",
         note=note,
     )
-    if note:
-        Message.objects.create(
-            ticket=ticket,
-            author_kind=Message.Author.OPERATOR,
-            author=actor,
-            is_internal=True,
-            channel=ticket.channel,
-            text=note,
-        )
+    Message.objects.create(
+        ticket=ticket,
+        author_kind=Message.Author.OPERATOR,
+        author=actor,
+        is_internal=True,
+        channel=ticket.channel,
+        text=note,
+    )
     ticket_event_publish(ticket=ticket, event="ticket.escalated")
     return ticket
 

@@ -29,6 +29,7 @@ def test_current_load_counts_open_new_today_breached_and_due_soon(filters):
         "new_today": 1,
         "breached": 1,
         "due_soon": 1,
+        "department_overdue": 0,
     }
 
 
