@@ -162,7 +162,7 @@ def test_the_ticket_page_shows_the_department_deadline_and_the_checklist(
         reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         {"_action": "escalate", "group": billing.pk, "note": ""},
     )
-    assert "Напишите заметку для второй линии" in refused.content.decode()
+    assert "Напишите комментарий для второй линии" in refused.content.decode()
     client.post(
         reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         {"_action": "escalate", "group": billing.pk, "note": NOTE, "checklist": ["essence"]},
