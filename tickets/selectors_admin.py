@@ -338,11 +338,18 @@ def _event_values(event: TicketEvent) -> tuple[str, str, str]:
     choices = _VALUE_LABELS.get(field)
     if choices is not None:
         labels = dict(choices.choices)
-        old, new = str(labels.get(old, old)), str(labels.get(new, new))
+        old, new = _choice_label(labels, old), _choice_label(labels, new)
     old, new = str(_YES_NO.get(old, old)), str(_YES_NO.get(new, new))
     if field in _TICKET_FIELDS:  # "assignee" → «Исполнитель»: never a column name
         return capfirst(Ticket._meta.get_field(field).verbose_name), old, new
     return field, old, new
+
+
+def _choice_label(labels: dict, value: str) -> str:
+    """A code as its label, also before a qualifier: "second: Отдел расчётов" (an
+    escalation to a department) → «вторая линия: Отдел расчётов»."""
+    code, sep, rest = value.partition(": ")
+    return f"{labels.get(code, code)}{sep}{rest}" if code in labels else value
 
 
 _YES_NO = {

@@ -173,6 +173,7 @@ def test_the_ticket_page_shows_the_department_deadline_and_the_checklist(
     page = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).content.decode()
     assert "Отдел расчётов: осталось 15 ч" in page
     assert "Не передано: что первая линия уже проверила или сделала" in page
+    assert "вторая линия: Отдел расчётов" in page  # the history in words, not "second"
 
 
 def test_the_bulk_escalation_asks_for_the_note(client, supervisor, queue, billing):
