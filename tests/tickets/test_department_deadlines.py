@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notification_build_email
-from tests.factories import ContactFactory, TicketFactory
+from tests.factories import TicketFactory
 from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
 from tickets.models import BusinessCalendar, DepartmentDeadline, Message, Ticket, TicketEvent
 from tickets.services import ticket_escalate, ticket_set_status
@@ -209,38 +209,6 @@ def test_the_dashboard_counts_tickets_past_the_department_deadline(queue, operat
     filters = DashboardFilters(start=now - timedelta(days=7), end=now, now=now)
 
     assert selectors.current_load(filters)["department_overdue"] == 1
-
-
-@pytest.mark.postgres
-def test_department_sweep_and_dashboard_queries_use_their_partial_indexes(queue):
-    from tickets.dashboard import selectors
-    from tickets.dashboard.filters import DashboardFilters
-    from tickets.sla_sweep import _tickets_due
-
-    now = timezone.now()
-    requester = ContactFactory()
-    Ticket.objects.bulk_create(TicketFactory.build_batch(300, queue=queue, requester=requester))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE tickets_ticket")
-    filters = DashboardFilters(start=now - timedelta(days=7), end=now, now=now)
-    overdue = selectors.tickets_for(filters).filter(
-        status__in=["new", "open", "pending"],
-        department_due__isnull=False,
-        department_due__lt=now,
-        sla_paused_at__isnull=True,
-    )
-    for query, index in (
-        (_tickets_due("department_remind_at", now, 500), "ticket_department_remind"),
-        (_tickets_due("department_breach_at", now, 500), "ticket_department_breach"),
-        (overdue, "ticket_department_open"),
-    ):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            sql, params = query.query.sql_with_params()
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert index in plan
-        assert "Seq Scan on tickets_ticket" not in plan
 
 
 def test_a_reopened_ticket_owes_the_department_deadline_again_without_a_second_alert(

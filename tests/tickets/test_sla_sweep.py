@@ -183,6 +183,18 @@ def test_sweep_queries_use_the_partial_indexes_only(queue, operator):
         (tickets_due_for_breach(now, 500), "ticket_sla_breach"),
         (_tickets_due("resolution_remind_at", now, 500), "ticket_resolution_remind"),
         (_tickets_due("resolution_breach_at", now, 500), "ticket_resolution_breach"),
+        (_tickets_due("department_remind_at", now, 500), "ticket_department_remind"),
+        (_tickets_due("department_breach_at", now, 500), "ticket_department_breach"),
+        # The dashboard's «просрочено отделами» (tickets.dashboard.selectors.current_load).
+        (
+            Ticket.objects.filter(
+                status__in=["new", "open", "pending"],
+                department_due__isnull=False,
+                department_due__lt=now,
+                sla_paused_at__isnull=True,
+            ),
+            "ticket_department_open",
+        ),
     ):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
