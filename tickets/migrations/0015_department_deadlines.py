@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('tickets', '0013_redirect_outcome'),
+        ('tickets', '0014_redirect_outcome'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

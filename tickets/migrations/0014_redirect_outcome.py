@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0012_queue_mail_templates'),
+        ('tickets', '0013_callback_source_chat'),
     ]
 
     operations = [
