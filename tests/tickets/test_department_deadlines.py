@@ -12,8 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.factories import TicketFactory
 from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
 from tickets.models import BusinessCalendar, DepartmentDeadline, Message, Ticket, TicketEvent

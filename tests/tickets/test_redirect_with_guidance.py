@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from notifications.services import notification_build_email
 from tests.tickets.admin_helpers import new_ticket
 from tickets.dashboard import selectors
 from tickets.dashboard.filters import DashboardFilters
