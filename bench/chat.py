@@ -26,10 +26,15 @@ What it does:
 7. Prints RSS and CPU of the daphne processes (and CPU per stored line), the bench
    client's own CPU, and a profile of one stored line in-process: SQL statements, and
    CPU in Python and in the PostgreSQL backend per line (load-independent figures).
+
+With --proxy every console, chat start and socket goes through nginx balancing the two
+processes with the deployment's own configuration (bench/proxy.py): a node no longer
+chosen by the client, websockets upgraded by the proxy (issue 23).
 """
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -360,10 +365,11 @@ async def arrivals(urls, args, queue_id: int, stats: Stats, client) -> None:
     await asyncio.gather(*tasks)
 
 
-async def run_load(args, queue_id: int, cookies: list[str], procs) -> dict:
+async def run_load(args, queue_id: int, cookies: list[str], procs, proxied: str = "") -> dict:
     import httpx
 
-    urls = [f"http://127.0.0.1:{port}" for port in PORTS]
+    # Behind the proxy every console, start and socket goes to nginx, which picks a node.
+    urls = [proxied] * 2 if proxied else [f"http://127.0.0.1:{port}" for port in PORTS]
     stats = Stats()
     stop = asyncio.Event()
     ops, readies = [], []
@@ -547,6 +553,11 @@ def main() -> None:
     parser.add_argument(
         "--grace", type=float, default=30.0, help="a late answer counts as lost after"
     )
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="everything through nginx balancing the two processes (deploy/nginx.multinode.conf)",
+    )
     args = parser.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "")
@@ -586,9 +597,16 @@ def main() -> None:
         "STAFF_MFA_REQUIRED": "false",
     }
     procs = start_servers(env, args.server)
+    stack = contextlib.ExitStack()
     try:
-        result = asyncio.run(run_load(args, queue_id, cookies, procs))
+        proxied = ""
+        if args.proxy:
+            from proxy import nginx_in_front
+
+            proxied = stack.enter_context(nginx_in_front(PORTS))
+        result = asyncio.run(run_load(args, queue_id, cookies, procs, proxied))
     finally:
+        stack.close()
         for proc in procs:
             proc.terminate()
         for proc in procs:
@@ -604,7 +622,8 @@ def main() -> None:
     ms = lambda values, p: pct(values, p) * 1000  # noqa: E731
     print()
     print(
-        f"citizens {args.citizens}, operators {args.operators}, 2 {args.server} processes, "
+        f"citizens {args.citizens}, operators {args.operators}, 2 {args.server} processes"
+        f"{' behind nginx' if args.proxy else ''}, "
         f"channel layer {os.environ.get('CHANNEL_LAYER', 'pubsub')}, "
         f"{args.messages} lines each every ~{args.interval}s; offered load "
         f"{args.citizens / args.interval:.0f} citizen lines/s + as many answers"

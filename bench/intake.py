@@ -8,6 +8,7 @@ loop. Prints req/s, latency percentiles, and checks tickets created == successes
     .venv/bin/python bench/intake.py                       # 8 clients, 2 daphne processes
     .venv/bin/python bench/intake.py --clients 8 --requests 4000 --seed-tickets 100000
     .venv/bin/python bench/intake.py --url http://127.0.0.1:8000 --database-url postgres://...
+    .venv/bin/python bench/intake.py --proxy   # two nodes behind nginx (bench/proxy.py)
 
 The server gets APPEAL_RATE_LIMIT=0 (the limit would otherwise answer 429), DEBUG=false.
 Not collected by pytest.
@@ -342,6 +343,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--seed-tickets", type=int, default=0, help="tickets in the database first")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="clients go through nginx balancing the processes (deploy/nginx.multinode.conf)",
+    )
     args = parser.parse_args()
 
     processes: list[subprocess.Popen] = []
@@ -353,6 +359,12 @@ def main() -> int:
         prepare_database(args, env)
         processes = start_servers(args, env)
         ports = [args.port + i for i in range(args.workers)]
+    stack = contextlib.ExitStack()
+    if args.proxy:
+        from proxy import nginx_in_front
+
+        proxied = stack.enter_context(nginx_in_front(ports))
+        ports = [urllib.parse.urlparse(proxied).port]
     try:
         if args.warmup:
             warm = argparse.Namespace(**{**vars(args), "requests": args.warmup})
@@ -366,6 +378,7 @@ def main() -> int:
         cpu_after = cpu_snapshot(pids)
         after = count_tickets(args.database_url)
     finally:
+        stack.close()
         stop_servers(processes)
 
     latencies = [x for c in clients for x in c.latencies]
@@ -377,7 +390,8 @@ def main() -> int:
     created = after - before
     ms = 1000
     log("")
-    log(f"server:    {args.url or f'{args.workers} x {args.server}'}  database: PostgreSQL")
+    behind = " behind nginx" if args.proxy else ""
+    log(f"server:    {args.url or f'{args.workers} x {args.server}{behind}'}  database: PostgreSQL")
     log(f"clients:   {args.clients}   appeals: {len(latencies)}   time: {elapsed:.2f} s")
     log(f"success:   {ok}   failed: {failed or 0}")
     log(f"rate:      {ok / elapsed:.1f} appeals/s")

@@ -6,9 +6,13 @@ the local disk, once with an S3 bucket on a moto server it starts in its own pro
 tests' S3 server; --endpoint for a real MinIO), and through each runs a citizen's chat
 upload (`POST /chat/upload/`, multipart) and the download of every uploaded file
 (`GET /chat/files/<id>/?t=…`), one request at a time. Prints latency percentiles and MB/s.
+With --proxy a third run puts two web processes with MEDIA_ROOTs of their own and the
+same bucket behind nginx (bench/proxy.py, the deployment's configuration): each request
+may land on either node, and both media folders must stay empty (issue 23).
 
     .venv/bin/python bench/object_store.py                     # 30 files of 5 MB
     .venv/bin/python bench/object_store.py --files 60 --size-mb 10
+    .venv/bin/python bench/object_store.py --proxy             # + two nodes behind nginx
     .venv/bin/python bench/object_store.py --endpoint http://127.0.0.1:9000 --bucket media \\
         --access-key minio --secret-key minio-secret          # a running MinIO
 
@@ -152,6 +156,7 @@ def main() -> None:
     parser.add_argument("--bucket", default="helpdesk-bench")
     parser.add_argument("--access-key", default="")
     parser.add_argument("--secret-key", default="")
+    parser.add_argument("--proxy", action="store_true", help="also two nodes behind nginx")
     args = parser.parse_args()
 
     payload = os.urandom(int(args.size_mb * 1024 * 1024))
@@ -190,10 +195,40 @@ def main() -> None:
         for label, extra in (("local disk", {}), ("object store", store_env)):
             with web_process({**base_env, **extra}, free_port(), work / "web.log") as url:
                 figures = run(url, prepare(base_env), payload, args.files)
-            for kind in ("upload", "download"):
-                samples = figures[kind]
-                rate = len(payload) * len(samples) / sum(samples) / 1e6
-                log(f"{label:12} {kind:8} {percentiles(samples)}  {rate:6.1f} MB/s")
+            report(label, figures, len(payload))
+        if args.proxy:
+            figures = two_nodes(stack, base_env, store_env, work, payload, args.files)
+            report("2 nodes+nginx", figures, len(payload))
+
+
+def report(label: str, figures: dict, size: int) -> None:
+    for kind in ("upload", "download"):
+        samples = figures[kind]
+        rate = size * len(samples) / sum(samples) / 1e6
+        log(f"{label:13} {kind:8} {percentiles(samples)}  {rate:6.1f} MB/s")
+
+
+def two_nodes(stack, base_env: dict, store_env: dict, work: Path, payload: bytes, files: int):
+    """Uploads and downloads through nginx over two nodes that share only the bucket."""
+    from proxy import nginx_in_front
+
+    ports, folders = [], []
+    for name in ("node-a", "node-b"):
+        folder = work / name
+        folder.mkdir()
+        folders.append(folder / "files")
+        env = {**base_env, **store_env, "MEDIA_ROOT": str(folders[-1])}
+        port = free_port()
+        stack.enter_context(web_process(env, port, folder / "web.log"))
+        ports.append(port)
+    url = stack.enter_context(nginx_in_front(ports))
+    figures = run(url, prepare(base_env), payload, files)
+    left = [path for folder in folders if folder.exists() for path in folder.rglob("*")]
+    left = [path for path in left if path.is_file()]
+    log(f"files left in the nodes' own media folders: {len(left)}")
+    if left:
+        raise SystemExit("a node kept a file on its own disk: " + ", ".join(map(str, left[:5])))
+    return figures
 
 
 if __name__ == "__main__":
