@@ -125,6 +125,23 @@ def _history(ticket: Ticket, field: str, due: datetime, note: str, now: datetime
     )
 
 
+def _already_recorded(alert: Alert, tickets: list[Ticket]) -> set[tuple[int, str]]:
+    """(ticket, moment) pairs of `tickets` whose alert of this kind is in their history.
+
+    Reopening a solved ticket owes its targets again and re-arms a deadline already past
+    (`tickets.workflow.ticket_transition`): without this, each reopening wrote the breach
+    line again and alerted whoever had become a supervisor since. One moment is alerted
+    once; a new escalation is a new deadline, hence a new moment, and is alerted again.
+    """
+    if not tickets:
+        return set()
+    return set(
+        TicketEvent.objects.filter(
+            ticket_id__in=[t.pk for t in tickets], kind=TicketEvent.Kind.SLA, field=alert.field
+        ).values_list("ticket_id", "old_value")
+    )
+
+
 class _Lazy:
     """Values the sweep needs only when something is due (most sweeps find nothing)."""
 
@@ -153,14 +170,19 @@ class _Lazy:
         return self._bosses
 
 
-def _sweep(alert: Alert, now: datetime, batch: int, lazy: _Lazy) -> tuple[int, int]:
-    """One batch of one kind of alert. Returns (tickets handled, mails enqueued)."""
+def _sweep(alert: Alert, now: datetime, batch: int, lazy: _Lazy) -> tuple[int, int, int]:
+    """One batch of one kind of alert. Returns (tickets taken, alerted, mails enqueued)."""
     with transaction.atomic():
         tickets = list(_tickets_due(alert.field, now, batch))
+        done = _already_recorded(alert, tickets)
         events, items = [], []
         for ticket in tickets:
             moment = getattr(ticket, alert.field)
             deadline = getattr(ticket, alert.due_field)
+            if (ticket.pk, moment.isoformat()) in done:
+                # Re-armed by reopening with the same deadline: that moment has had its
+                # alert and its history line; only the field is cleared.
+                continue
             if alert.breach:
                 users = lazy.bosses
                 items += alert.items(ticket=ticket, due=moment, users=users, own=lazy.own)
@@ -180,7 +202,7 @@ def _sweep(alert: Alert, now: datetime, batch: int, lazy: _Lazy) -> tuple[int, i
                 **dict.fromkeys(alert.clears)
             )
             TicketEvent.objects.bulk_create(events)
-    return len(tickets), mails
+    return len(tickets), len(events), mails
 
 
 def sla_sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
@@ -197,8 +219,8 @@ def sla_sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
         if not Ticket.objects.filter(**{f"{alert.field}__lte": now}).exists():
             continue
         while True:
-            handled, mails = _sweep(alert, now, batch, lazy)
-            result[alert.key] += handled
+            handled, alerted, mails = _sweep(alert, now, batch, lazy)
+            result[alert.key] += alerted
             result["mails"] += mails
             if handled < batch:
                 break

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from notifications.delivery import notification_build_email
 from notifications.models import Notification
-from tests.factories import TicketFactory
+from tests.factories import TicketFactory, UserFactory
 from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
 from tickets.models import BusinessCalendar, DepartmentDeadline, Message, Ticket, TicketEvent
 from tickets.services import ticket_escalate, ticket_set_status
@@ -40,6 +40,12 @@ def _escalate(ticket, at=None, **kwargs):
         return ticket_escalate(ticket=ticket, **kwargs)
     with mock.patch("django.utils.timezone.now", return_value=at):
         return ticket_escalate(ticket=ticket, **kwargs)
+
+
+def _reopen(ticket):
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().select_related("queue").get(pk=ticket.pk)
+        ticket_transition(ticket=locked, to=Ticket.Status.OPEN)
 
 
 def test_escalation_note_is_required(queue, operator):
@@ -211,17 +217,55 @@ def test_the_dashboard_counts_tickets_past_the_department_deadline(queue, operat
     assert selectors.current_load(filters)["department_overdue"] == 1
 
 
-def test_a_reopened_ticket_owes_the_department_deadline_again_without_a_second_alert(
-    queue, operator, supervisor, billing
-):
+def _breached_then_reopened(queue, operator, billing):
+    """An escalated ticket past its department deadline (alerted), solved and reopened."""
     start = timezone.now()
     ticket = _escalate(new_ticket(queue), at=start, actor=operator, group=billing)
     sla_sweep(now=start + timedelta(hours=17))
     ticket_set_status(ticket=ticket, status=Ticket.Status.RESOLVED, actor=operator)
-    with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("queue").get(pk=ticket.pk)
-        ticket_transition(ticket=locked, to=Ticket.Status.OPEN)
+    _reopen(ticket)
+    return ticket, start
+
+
+def _breach_lines(ticket):
+    return ticket.events.filter(kind=TicketEvent.Kind.SLA, field="department_breach_at")
+
+
+def test_a_department_breach_is_recorded_once_per_escalation_across_reopening(
+    queue, operator, supervisor, billing
+):
+    ticket, start = _breached_then_reopened(queue, operator, billing)
+    assert sla_sweep(now=start + timedelta(hours=18))["department_breaches"] == 0
+    ticket_set_status(ticket=ticket, status=Ticket.Status.RESOLVED, actor=operator)
+    _reopen(ticket)  # and once more
+    assert sla_sweep(now=start + timedelta(hours=19))["department_breaches"] == 0
+
+    assert _breach_lines(ticket).count() == 1
+    assert Notification.objects.filter(template="department_breach").count() == 1
+    ticket.refresh_from_db()
+    assert ticket.department_breach_at is None
+
+
+def test_a_supervisor_added_after_the_breach_is_not_alerted_on_reopening(
+    queue, operator, supervisor, billing
+):
+    ticket, start = _breached_then_reopened(queue, operator, billing)
+    UserFactory(username="boss2", is_staff=True, is_superuser=True)
 
     sla_sweep(now=start + timedelta(hours=18))
 
     assert Notification.objects.filter(template="department_breach").count() == 1
+
+
+def test_a_new_escalation_after_reopening_is_breach_alerted_again(
+    queue, operator, supervisor, billing
+):
+    ticket, start = _breached_then_reopened(queue, operator, billing)
+    again = start + timedelta(hours=20)
+    ticket = _escalate(ticket, at=again, actor=operator, group=billing)
+
+    swept = sla_sweep(now=again + timedelta(hours=17))
+
+    assert swept["department_breaches"] == 1
+    assert _breach_lines(ticket).count() == 2
+    assert Notification.objects.filter(template="department_breach").count() == 2
