@@ -361,6 +361,15 @@ AMI_INBOUND_CONTEXTS = env.list("AMI_INBOUND_CONTEXTS", default=["from-trunk", "
 # dial the number in this context.
 AMI_ORIGINATE_CHANNEL = env("AMI_ORIGINATE_CHANNEL", default="PJSIP/{extension}")
 AMI_ORIGINATE_CONTEXT = env("AMI_ORIGINATE_CONTEXT", default="from-internal")
+# Click-to-call through a generic HTTP hook (any exchange; used instead of AMI when set):
+# a signed JSON POST (telephony/pbx_hook.py). Empty = off. The URL must be https (http
+# only with DEBUG) and resolve to public addresses unless CLICK_TO_CALL_ALLOW_PRIVATE.
+CLICK_TO_CALL_URL = env("CLICK_TO_CALL_URL", default="")
+CLICK_TO_CALL_SECRET = env("CLICK_TO_CALL_SECRET", default="")
+CLICK_TO_CALL_ALLOW_PRIVATE = env.bool("CLICK_TO_CALL_ALLOW_PRIVATE", default=False)
+CLICK_TO_CALL_TIMEOUT = env.float("CLICK_TO_CALL_TIMEOUT", default=5)
+# Calls one operator may place per minute (AMI or HTTP); 0 disables the limit.
+CLICK_TO_CALL_RATE_LIMIT = env.int("CLICK_TO_CALL_RATE_LIMIT", default=10)
 
 # --- Live chat --------------------------------------------------------------------
 # auto: the next waiting chat goes to the available operator with the fewest chats;

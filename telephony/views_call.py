@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from telephony.ami import AmiError
 from telephony.click_to_call import callback_call
 
 
@@ -25,8 +24,6 @@ def callback_call_view(request: HttpRequest, callback_id: int) -> HttpResponseRe
         callback = callback_call(user=request.user, callback_id=callback_id, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except (OSError, AmiError):
-        messages.error(request, _("The phone exchange did not take the call. Dial by hand."))
     else:
         messages.success(
             request,

@@ -78,8 +78,15 @@ def address_is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
-def url_check(url: str) -> tuple[str, str, int, str]:
-    """Checks that need no DNS (the admin form uses them too): (scheme, host, port, path)."""
+def _private_allowed(allow_private: bool | None) -> bool:
+    return settings.WEBHOOK_ALLOW_PRIVATE if allow_private is None else allow_private
+
+
+def url_check(url: str, *, allow_private: bool | None = None) -> tuple[str, str, int, str]:
+    """Checks that need no DNS (the admin form uses them too): (scheme, host, port, path).
+
+    `allow_private` None: WEBHOOK_ALLOW_PRIVATE decides (other callers, such as
+    click-to-call's PBX hook, pass their own setting)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -104,7 +111,7 @@ def url_check(url: str) -> tuple[str, str, int, str]:
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
-    if literal is not None and not (settings.WEBHOOK_ALLOW_PRIVATE or address_is_public(host)):
+    if literal is not None and not (_private_allowed(allow_private) or address_is_public(host)):
         raise TargetRefused(_("The address %(address)s is not public.") % {"address": host})
     return scheme, host, port, path
 
@@ -114,9 +121,9 @@ def _getaddrinfo(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def target_resolve(url: str) -> Target:
+def target_resolve(url: str, *, allow_private: bool | None = None) -> Target:
     """Resolve and check a URL; the Target to connect to. Raises TargetRefused."""
-    scheme, host, port, path = url_check(url)
+    scheme, host, port, path = url_check(url, allow_private=allow_private)
     try:
         addresses = _getaddrinfo(host, port)
     except OSError as exc:
@@ -125,7 +132,7 @@ def target_resolve(url: str) -> Target:
         ) from None
     if not addresses:
         raise TargetRefused(_("The host name does not resolve."))
-    if not settings.WEBHOOK_ALLOW_PRIVATE:
+    if not _private_allowed(allow_private):
         # All of them: a name answering with one public and one private address would
         # otherwise reach the private one whenever the order changes.
         for address in addresses:
@@ -146,16 +153,24 @@ RESPONSE_KEEP_BYTES = 4096
 
 
 def target_post(
-    target: Target, *, body: bytes, headers: dict[str, str]
+    target: Target,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """POST to the checked address: (status code, response headers, start of the body).
 
-    Raises httpx.HTTPError for network failures and timeouts.
+    Timeouts default to WEBHOOK_TIMEOUT / WEBHOOK_CONNECT_TIMEOUT. Raises httpx.HTTPError
+    for network failures and timeouts.
     """
-    timeout = httpx.Timeout(settings.WEBHOOK_TIMEOUT, connect=settings.WEBHOOK_CONNECT_TIMEOUT)
+    total = settings.WEBHOOK_TIMEOUT if timeout is None else timeout
+    connect = settings.WEBHOOK_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+    timeout_config = httpx.Timeout(total, connect=min(connect, total))
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     with httpx.Client(
-        verify=ssl_context(), timeout=timeout, follow_redirects=False, trust_env=False
+        verify=ssl_context(), timeout=timeout_config, follow_redirects=False, trust_env=False
     ) as client:
         request = client.build_request(
             "POST",
@@ -164,11 +179,11 @@ def target_post(
             headers={**headers, "Host": target.host_header},
             extensions=extensions,
         )
-        deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT
+        deadline = time.monotonic() + total
         response = client.send(request, stream=True)
         try:
             # Only the start of the answer is kept, undecoded, and read for at most
-            # WEBHOOK_TIMEOUT in all: a receiver cannot hold a worker by dripping an
+            # the timeout in all: a receiver cannot hold a worker by dripping an
             # endless body, nor swell one with compression.
             kept = b""
             for chunk in response.iter_raw():

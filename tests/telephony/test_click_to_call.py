@@ -5,10 +5,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from telephony.models import OperatorPhone
+from tests.telephony.callback_desk import callback_desk
 from tests.telephony.fake_ami import FakeAmi, fake_ami_in_thread
-from tests.tickets.admin_helpers import make_group, make_operator, new_ticket
-from tickets.services import CallbackWish, callback_request
 
 pytestmark = pytest.mark.django_db
 
@@ -16,20 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def desk(queue, other_queue, settings):
     settings.AMI_HOST, settings.AMI_USER, settings.AMI_SECRET = "127.0.0.1", "helpdesk", "s3"
-    queue.operators_group = make_group("Навигатор")
-    queue.save(update_fields=["operators_group"])
-    anna = make_operator("anna", groups=[queue.operators_group])
-    OperatorPhone.objects.create(user=anna, extension="201")
-    ticket = new_ticket(queue, phone="+79123456789")
-    callback = callback_request(
-        ticket=ticket, wish=CallbackWish(phone="+79123456789"), source="operator"
-    )
-    hidden = callback_request(
-        ticket=new_ticket(other_queue, phone="+79997776655"),
-        wish=CallbackWish(phone="+79997776655"),
-        source="operator",
-    )
-    return anna, callback, hidden
+    return callback_desk(queue, other_queue)
 
 
 def _call(client, callback):
@@ -94,3 +79,20 @@ def test_the_list_offers_the_button_only_with_click_to_call_configured(client, d
     assert "Call from my phone" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     settings.AMI_SECRET = ""
     assert "Call from my phone" not in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_an_unreachable_manager_is_shown_to_the_operator_and_audited(client, desk, settings):
+    from django.contrib.messages import get_messages
+
+    anna, callback, _hidden = desk
+    settings.AMI_PORT = 1  # nothing listens there
+    client.force_login(anna)
+
+    response = _call(client, callback)
+
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "АТС не приняла звонок. Наберите номер вручную."
+    ]
+    failed = AuditEvent.objects.get(action="telephony.call_failed")
+    assert failed.actor == anna and failed.details["error"] == "ami_failed"
+    assert failed.details["via"] == "ami"
