@@ -79,9 +79,20 @@ def phone_kpis_cached(*, start: datetime, end: datetime, queue_id: int | None) -
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
         return phone_kpis(start=start, end=end, queue=queue)
-    key = f"dashboard:phone:v1:{start.isoformat()}:{end.isoformat()}:{queue_id or ''}"
-    kpis = cache.get(key)
+    kpis = cache.get(_cache_key(start, end, queue_id))
     if kpis is None:
         kpis = phone_kpis(start=start, end=end, queue=queue)
-        cache.set(key, kpis, seconds)
+        cache.set(_cache_key(start, end, queue_id), kpis, seconds)
     return kpis
+
+
+def phone_kpis_warm(*, start: datetime, end: datetime, seconds: int) -> None:
+    """Recompute the figures of a standard view (no queue) and keep them `seconds`: beat
+    runs this every minute with the dashboard's own snapshots (tickets/dashboard/
+    snapshots.py), so the page and its auto-refresh never wait for them."""
+    if settings.DASHBOARD_CACHE_SECONDS > 0:
+        cache.set(_cache_key(start, end, None), phone_kpis(start=start, end=end), seconds)
+
+
+def _cache_key(start: datetime, end: datetime, queue_id: int | None) -> str:
+    return f"dashboard:phone:v1:{start.isoformat()}:{end.isoformat()}:{queue_id or ''}"

@@ -34,6 +34,11 @@
       var el = root.querySelector('[data-table="' + key + '"]');
       if (el) el.innerHTML = data.tables[key];
     });
+    // Panels of other apps (telephony's phone line): their whole HTML again.
+    Object.keys(data.panels || {}).forEach(function (key) {
+      var el = root.querySelector('[data-panel-slot="' + key + '"]');
+      if (el) el.innerHTML = data.panels[key];
+    });
     if (updated) {
       updated.textContent = data.generated_label;
       updated.setAttribute("datetime", data.generated_at);

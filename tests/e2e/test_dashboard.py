@@ -48,10 +48,19 @@ def test_dashboard_refreshes_without_reloading(logged_in_page, live_server):
     page = logged_in_page
     page.goto(f"{live_server.url}/dashboard/?period=7d")
     page.evaluate("document.querySelector('[data-tile=open] .tile__value').textContent = 'x'")
+    phone = "[data-panel=phone] [data-tile=phone_inbound] .tile__value"
+    page.evaluate(f"document.querySelector('{phone}').textContent = 'x'")
     # The page's timer fires every minute; fire the same refresh now.
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.wait_for_function(
         "document.querySelector('[data-tile=open] .tile__value').textContent !== 'x'"
+    )
+    # Telephony's panel comes back with the refresh too, whole, CSV link included.
+    page.wait_for_function(f"document.querySelector('{phone}').textContent !== 'x'")
+    assert (
+        page.locator("[data-panel=phone] a.dash-csv")
+        .get_attribute("href")
+        .startswith("/dashboard/export/phone.csv?")
     )
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 

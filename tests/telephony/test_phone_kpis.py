@@ -83,3 +83,70 @@ def test_the_phone_figures_are_cached_between_dashboard_loads(client, supervisor
     page = client.get(url, {"period": "today"}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert "09:00–09:59" not in page.content.decode()  # the cached (empty) figures
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+
+
+def test_the_phone_panel_exports_its_figures_and_hours_as_csv(client, supervisor, day, settings):
+    from audit.models import AuditEvent
+
+    settings.PHONE_ABANDON_TARGET_PERCENT = 20
+    _call(1, at=day[0] + timedelta(hours=9), wait=10)
+    _call(2, at=day[0] + timedelta(hours=9, minutes=5), wait=31)
+    _call(3, at=day[0] + timedelta(hours=9), wait=10, answered=False)
+    _call(4, at=day[0] + timedelta(hours=14), wait=5)
+    client.force_login(supervisor)
+
+    response = client.get(reverse("dashboard:export", args=["phone"]), {"period": "today"})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="dashboard-phone-')
+    rows = _csv(response)
+    figures = {row[0]: row[1:] for row in rows[1:]}
+    assert rows[0] == ["Показатель", "Значение", "Примечание"]
+    assert figures["Входящие звонки"] == ["4", ""]
+    assert figures["Принято"][0] == "3" and figures["Пропущено"][0] == "1"
+    assert figures["Доля отказов, %"] == ["25,0", "цель ≤ 20 %"]
+    assert figures["Среднее время ответа, с"][0] == "15,3"
+    assert figures["Входящие звонки 09:00–09:59"] == ["3", "час пик"]
+    assert figures["Входящие звонки 14:00–14:59"] == ["1", ""]
+    assert len([r for r in rows if r[0].startswith("Входящие звонки ")]) == 24
+    assert AuditEvent.objects.get(action="export.csv").details["export"] == "phone"
+
+
+def test_only_supervisors_get_the_phone_csv(client, day):
+    from tests.tickets.admin_helpers import make_operator
+
+    client.force_login(make_operator("anna"))
+
+    assert client.get(reverse("dashboard:export", args=["phone"])).status_code == 403
+
+
+def test_the_page_links_the_phone_csv_and_puts_the_panel_in_a_refresh_slot(client, supervisor, day):
+    client.force_login(supervisor)
+
+    html = client.get(reverse("dashboard:index"), {"period": "today"}).content.decode()
+
+    assert '<div data-panel-slot="phone">' in html
+    assert html.count("/dashboard/export/phone.csv?period=today") == 2  # panel + list
+
+
+def test_the_refresh_json_carries_the_phone_panel_with_new_calls(client, supervisor, day, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    client.force_login(supervisor)
+    url = reverse("dashboard:data")
+    before = client.get(url, {"period": "today"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    _call(1, at=day[0] + timedelta(hours=9), wait=10)
+
+    after = client.get(url, {"period": "today"}, HTTP_ACCEPT_LANGUAGE="en").json()
+
+    assert "09:00–09:59" not in before["panels"]["phone"]
+    assert 'data-panel="phone"' in after["panels"]["phone"]
+    assert "09:00–09:59" in after["panels"]["phone"]

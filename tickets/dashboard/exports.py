@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.csv_export import Figure, csv_writer
 from tickets.dashboard.filters import DashboardFilters
+from tickets.dashboard.panels import dashboard_panel_csv
 from tickets.dashboard.presenters import minutes
 from tickets.dashboard.selectors import (
     OPEN_STATUSES,
@@ -136,10 +137,19 @@ EXPORTS: dict[str, Callable[[DashboardFilters], Iterable[list]]] = {
 }
 
 
+def export_rows(name: str) -> Callable[[DashboardFilters], Iterable[list]] | None:
+    """The rows of export `name`: one of EXPORTS or a panel's CSV (telephony's phone line);
+    None for an unknown name."""
+    return EXPORTS.get(name) or dashboard_panel_csv(name)
+
+
 def export_csv(name: str, filters: DashboardFilters) -> str:
-    """The CSV text of export `name` (a key of EXPORTS), BOM included."""
+    """The CSV text of export `name` (see export_rows; KeyError if unknown), BOM included."""
+    rows = export_rows(name)
+    if rows is None:
+        raise KeyError(name)
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv_writer(buffer)
-    writer.writerows(EXPORTS[name](filters))
+    writer.writerows(rows(filters))
     return buffer.getvalue()

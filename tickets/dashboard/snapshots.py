@@ -3,9 +3,9 @@
 Computing every aggregate takes a while on a large database (see bench/README.md), and
 each supervisor's page asks again every minute. The figures (`DashboardData`, language
 independent) are cached per period and filters; `dashboard_snapshots_refresh()` — run by
-beat every minute — recomputes the standard views (today, 7 and 30 days, no filters) so
-that they are always served from the cache. Other filter sets are computed on first use
-and cached for `DASHBOARD_CACHE_SECONDS`.
+beat every minute — recomputes the standard views (today, 7 and 30 days, no filters), and
+the panels' figures of other apps for them, so that they are always served from the cache.
+Other filter sets are computed on first use and cached for `DASHBOARD_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tickets.dashboard.filters import DashboardFilterForm, DashboardFilters, Period
+from tickets.dashboard.panels import dashboard_panels_warm
 from tickets.dashboard.selectors import DashboardData, dashboard_data
 
 # Longer than the beat interval (60 s), so a warmed view never expires between runs.
@@ -55,5 +56,6 @@ def dashboard_snapshots_refresh() -> list[str]:
         filters = form.filters(now=now)
         key = snapshot_key(filters)
         cache.set(key, dashboard_data(filters), WARM_SECONDS)
+        dashboard_panels_warm(filters, seconds=WARM_SECONDS)
         keys.append(key)
     return keys

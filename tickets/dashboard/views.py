@@ -11,9 +11,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.services import audit_record
-from tickets.dashboard.exports import EXPORTS, export_csv
+from tickets.dashboard.exports import EXPORTS, export_csv, export_rows
 from tickets.dashboard.filters import DashboardFilterForm, DashboardFilters
-from tickets.dashboard.panels import dashboard_panels_render
+from tickets.dashboard.panels import (
+    dashboard_panel_exports,
+    dashboard_panels_payload,
+    dashboard_panels_render,
+)
 from tickets.dashboard.presenters import dashboard_payload
 
 
@@ -54,6 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "querystring": filters.querystring(),
             "payload": dashboard_payload(filters),
             "exports": list(EXPORTS),
+            "panel_exports": dashboard_panel_exports(),
             "panels": dashboard_panels_render(filters, querystring=filters.querystring()),
         },
     )
@@ -63,13 +68,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @supervisor_required
 def dashboard_data(request: HttpRequest) -> JsonResponse:
     _form, filters = _filters(request)
-    return JsonResponse(dashboard_payload(filters), json_dumps_params={"ensure_ascii": False})
+    payload = dashboard_payload(filters)
+    payload["panels"] = dashboard_panels_payload(filters, querystring=filters.querystring())
+    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET
 @supervisor_required
 def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
-    if name not in EXPORTS:
+    if export_rows(name) is None:
         raise Http404
     _form, filters = _filters(request)
     audit_record(
