@@ -3,13 +3,24 @@ presenters; input serializers only check types and sizes. The rules live in the
 `tickets` services the views call."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import presenters
 from knowledge_base.models import Article, Category
 from tickets.forms import TEXT_MAX_LENGTH
-from tickets.models import Attachment, CannedResponse, Contact, Message, Queue, Ticket, TicketLink
+from tickets.models import (
+    Attachment,
+    CallbackRequest,
+    CannedResponse,
+    Contact,
+    Message,
+    Queue,
+    Ticket,
+    TicketLink,
+)
+from tickets.services.tickets import ESCALATION_CHECKLIST, ESCALATION_NOTE_REQUIRED
 
 
 class QueueSerializer(serializers.ModelSerializer):
@@ -87,7 +98,9 @@ class TicketSerializer(serializers.ModelSerializer):
             "first_response_due",
             "first_response_at",
             "resolution_due",
+            "department_due",
             "resolved_at",
+            "outcome",
             "closed_at",
             "sla",
         ]
@@ -284,6 +297,36 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class CallbackWishSerializer(serializers.Serializer):
+    """«Перезвонить с ответом»: the citizen is to be called back (the call-back list)."""
+
+    phone = StrictCharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The number to call; empty: the appeal's `phone`.",
+    )
+    day = serializers.ChoiceField(
+        choices=CallbackRequest.Day.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With `window`: when the citizen wants the call (the queue's local time).",
+    )
+    window = serializers.ChoiceField(
+        choices=CallbackRequest.Window.choices, required=False, allow_blank=True, default=""
+    )
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if bool(attrs["day"]) != bool(attrs["window"]):
+            raise serializers.ValidationError(
+                {"window": [_("Give both the day and the time window, or neither.")]}
+            )
+        return attrs
+
+
 class TicketCreateSerializer(serializers.Serializer):
     """An appeal on behalf of a citizen, with the public form's rules (AppealForm)."""
 
@@ -305,6 +348,15 @@ class TicketCreateSerializer(serializers.Serializer):
         help_text="The citizen agreed to the processing of their personal data (as on the "
         "public form)."
     )
+    callback = CallbackWishSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Put the appeal on the call-back list. A `phone` appeal is registered "
+        "open, to be answered later, so it needs a channel back (seed 002 §1.12): an "
+        "`email`, or this block; without either it is refused with 400 on `email` "
+        "(code `invalid`), as on the admin's phone screen.",
+    )
 
 
 class ReplySerializer(serializers.Serializer):
@@ -321,9 +373,52 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class EscalateSerializer(serializers.Serializer):
-    group = StrictIntegerField(required=False, allow_null=True, default=None)
-    requester_email = StrictEmailField(required=False, allow_blank=True, default="")
-    note = StrictCharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    group = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The department (a group id); null: the second line as a whole.",
+    )
+    requester_email = StrictEmailField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required for a phone appeal whose requester has no e-mail: the later "
+        "answer is mailed (regulation 6).",
+    )
+    note = StrictCharField(
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Required, not blank (seed 002 §3.7): what the citizen asks and what the "
+        "first line has checked or done, so the department can act without asking again. "
+        "Missing or blank: 400 on `note`.",
+    )
+    checklist = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ESCALATION_CHECKLIST)),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=len(ESCALATION_CHECKLIST),
+        help_text="What was passed on (seed 002 §3.7): the note is saved with «Передано: …» "
+        "and «Не передано: …» under it. Omitted: the note alone.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The service's own words, not DRF's «Обязательное поле.» (blank: spaces too).
+        fields["note"].error_messages["required"] = ESCALATION_NOTE_REQUIRED
+        fields["note"].error_messages["blank"] = ESCALATION_NOTE_REQUIRED
+        return fields
+
+
+class RedirectSerializer(serializers.Serializer):
+    """Seed 002 §3.8: outside our competence — where to turn and what to do there."""
+
+    where = StrictCharField(
+        max_length=2000,
+        help_text="Required: where the citizen should turn (the organisation, its address, "
+        "phone or site).",
+    )
+    what = StrictCharField(max_length=2000, help_text="Required: what the citizen should do there.")
 
 
 class LinkCreateSerializer(serializers.Serializer):

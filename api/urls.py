@@ -26,6 +26,9 @@ v1 = [
     path(
         "tickets/<int:pk>/escalate/", tickets.TicketEscalateView.as_view(), name="ticket-escalate"
     ),
+    path(
+        "tickets/<int:pk>/redirect/", tickets.TicketRedirectView.as_view(), name="ticket-redirect"
+    ),
     path("tickets/<int:pk>/links/", tickets.TicketLinkCreateView.as_view(), name="ticket-links"),
     path("tickets/<int:pk>/assign/", tickets.TicketAssignView.as_view(), name="ticket-assign"),
     path(

@@ -569,6 +569,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "tickets.models.Ticket.Kind",
         "LinkKindEnum": "tickets.models.TicketLink.Kind",
+        "TicketOutcomeEnum": "tickets.models.Ticket.Outcome",
+        # The call-back's name as published before the ticket had an outcome too.
+        "OutcomeEnum": "tickets.models.CallbackRequest.Outcome",
     },
 }
 

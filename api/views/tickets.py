@@ -1,5 +1,5 @@
 """Tickets: list, retrieve (ETag), create (the web form's service), reply or note,
-transition, escalate, link, assign, attachment download."""
+transition, escalate, redirect with guidance, link, assign, attachment download."""
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -31,9 +31,10 @@ from tickets.access import access_attachment_for_staff
 from tickets.downloads import attachment_response
 from tickets.forms import AppealForm
 from tickets.intake.web import appeal_submit
-from tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
+from tickets.models import Attachment, CallbackRequest, Message, Ticket, TicketEvent, TicketLink
 from tickets.numbering import parse_ticket_number
 from tickets.selectors import staff_users
+from tickets.services import CallbackWish
 
 INTERNAL_SCOPE = "tickets:internal"
 PERSONAL_DATA_SCOPE = "contacts:read"
@@ -133,6 +134,9 @@ class TicketListView(GenericAPIView):
             inn=cleaned["inn"],
             language=translation.get_language() or settings.LANGUAGE_CODE,
             channel=data["channel"],
+            callback=_callback_wish(data["callback"], phone=cleaned["phone"]),
+            # Filed by staff on the citizen's behalf, as on the admin's phone screen.
+            callback_source=CallbackRequest.Source.OPERATOR,
         )
         # The ticket as created, its queue and requester already loaded: re-reading it
         # cost every create a query.
@@ -144,6 +148,17 @@ class TicketListView(GenericAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+def _callback_wish(block: dict | None, *, phone: str) -> CallbackWish | None:
+    if block is None:
+        return None
+    return CallbackWish(
+        phone=block["phone"] or phone,
+        day=block["day"],
+        window=block["window"],
+        reason=block["reason"],
+    )
 
 
 class TicketDetailView(APIView):
@@ -294,6 +309,11 @@ class TicketEscalateView(APIView):
         operation_id="tickets_escalate",
         request=s.EscalateSerializer,
         responses={200: s.TicketSerializer},
+        description="Hands the ticket to the second line or a department (regulation 6), "
+        "as the admin does. `note` is required: without it (or blank) nothing is handed "
+        "over and the answer is 400 with the reason on `note`. The department's deadline "
+        "(`department_due`) starts now: the department's own hours, else "
+        "DEPARTMENT_DEADLINE_HOURS, in the queue's working time.",
     )
     def post(self, request, pk: int):
         body = s.EscalateSerializer(data=request.data)
@@ -310,7 +330,37 @@ class TicketEscalateView(APIView):
             actor=request.user,
             group=group,
             requester_email=data["requester_email"],
-            note=data.get("note", ""),
+            note=data["note"],
+            checklist=data["checklist"],
+        )
+        return _ticket_response(request, ticket)
+
+
+class TicketRedirectView(APIView):
+    may_conflict = True  # only an open ticket can be redirected (409)
+
+    @extend_schema(
+        summary="Redirect with guidance / Не по компетенции: куда обратиться",
+        operation_id="tickets_redirect",
+        request=s.RedirectSerializer,
+        responses={200: s.TicketSerializer},
+        description="The appeal is outside the line's competence (seed 002 §3.8): the "
+        "citizen is told where to turn and what to do there. Both texts are required. "
+        "They become the public answer (stopping the first-answer clock) and a mail of "
+        "their own to the citizen; the ticket is resolved with `outcome: redirected`, "
+        "counted apart on the dashboard — the admin's «Не по компетенции». A ticket that "
+        "is not open (already resolved or closed) is 409 `transition_not_allowed`: a "
+        "replay after a lost answer changes and sends nothing.",
+    )
+    def post(self, request, pk: int):
+        body = s.RedirectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ticket = _ticket_for_write(request, pk)
+        ticket = services.ticket_redirect(
+            ticket=ticket,
+            actor=request.user,
+            where=body.validated_data["where"],
+            what=body.validated_data["what"],
         )
         return _ticket_response(request, ticket)
 

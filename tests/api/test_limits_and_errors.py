@@ -116,7 +116,7 @@ def test_errors_about_a_hidden_ticket_reveal_nothing_of_it(api, other_queue):
 def test_escalation_error_does_not_echo_the_requesters_data(api, queue):
     contact = ContactFactory(full_name="Сидоров Пётр", email="", phone="+79005554433")
     ticket = TicketFactory(queue=queue, channel="phone", requester=contact)
-    text = api.post(f"{URL}{ticket.pk}/escalate/", {}).content.decode()
+    text = api.post(f"{URL}{ticket.pk}/escalate/", {"note": "Нужен отдел"}).content.decode()
     assert "Сидоров" not in text and "5554433" not in text
 
 

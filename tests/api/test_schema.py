@@ -41,6 +41,7 @@ def test_schema_is_openapi_3_1_with_every_endpoint(client):
         "/api/v1/tickets/{id}/messages/",
         "/api/v1/tickets/{id}/transition/",
         "/api/v1/tickets/{id}/escalate/",
+        "/api/v1/tickets/{id}/redirect/",
         "/api/v1/tickets/{id}/links/",
         "/api/v1/tickets/{id}/assign/",
         "/api/v1/contacts/",

@@ -119,7 +119,7 @@ def test_transition_follows_the_workflow_table(api, queue):
 
 def test_escalate_a_phone_ticket_needs_an_email(api, queue):
     ticket = TicketFactory(queue=queue, channel="phone", requester=ContactFactory(email=""))
-    refused = api.post(f"{URL}{ticket.pk}/escalate/", {})
+    refused = api.post(f"{URL}{ticket.pk}/escalate/", {"note": "Нужен отдел"})
     assert refused.status_code == 400
     assert "requester_email" in refused.json()["error"]["fields"]
     group = Group.objects.create(name="Отдел бронирования")
@@ -169,7 +169,8 @@ def test_assign_to_a_non_staff_user_is_400(api, queue):
     [
         ("messages/", {"text": "Ответ"}),
         ("transition/", {"status": "open"}),
-        ("escalate/", {}),
+        ("escalate/", {"note": "Нужен отдел"}),
+        ("redirect/", {"where": "МФЦ", "what": "Подать заявление"}),
         ("links/", {"number": "SP-0001", "kind": "related"}),
         ("assign/", {"assignee": None}),
     ],
@@ -180,7 +181,9 @@ def test_every_write_on_another_queues_ticket_is_404(api_as, queue, booking_queu
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("path", ["messages/", "transition/", "escalate/", "links/", "assign/"])
+@pytest.mark.parametrize(
+    "path", ["messages/", "transition/", "escalate/", "redirect/", "links/", "assign/"]
+)
 def test_every_write_needs_the_change_permission(client, queue, nav_group, path):
     from api.services import api_token_create
     from tests.api.conftest import ApiClient

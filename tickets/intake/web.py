@@ -48,12 +48,13 @@ def appeal_submit(
     language: str = "ru",
     callback: CallbackWish | None = None,
     channel: str = Ticket.Channel.WEB,
+    callback_source: str = CallbackRequest.Source.WEB,
 ) -> AppealResult:
     """Register what the citizen sent through the form, all in one transaction, and put
     the appeal on the call-back list when they ticked «Перезвоните мне» (`callback`).
 
     `channel`: the web form's appeals are `web`; the API files them on behalf of the
-    channel they came through, with the same rules.
+    channel they came through, with the same rules (`callback_source`: `operator` then).
 
     With an existing `number` whose requester has this e-mail or phone, the text goes on
     that ticket. When that ticket is closed, a new ticket continues it; when the e-mail
@@ -77,7 +78,9 @@ def appeal_submit(
                 message_add_from_requester(
                     ticket=existing, text=text, channel=channel, attachments=attachments
                 )
-                return _with_callback(AppealResult(ticket=existing, continued=True), callback)
+                return _with_callback(
+                    AppealResult(ticket=existing, continued=True), callback, callback_source
+                )
             except TicketClosedError:
                 new = ticket_continue_in_new(
                     ticket=existing,
@@ -90,7 +93,9 @@ def appeal_submit(
                     language=language,
                     attachments=attachments,
                 )
-                return _with_callback(AppealResult(ticket=new, continued=False), callback)
+                return _with_callback(
+                    AppealResult(ticket=new, continued=False), callback, callback_source
+                )
     ticket = ticket_create(
         queue=queue,
         requester=contact,
@@ -105,12 +110,14 @@ def appeal_submit(
         # Someone quoted a number that is not theirs (or from another address):
         # staff may want to see both, the citizen sees nothing of the other.
         ticket_link(source=ticket, target=existing, kind=TicketLink.Kind.RELATED)
-    return _with_callback(AppealResult(ticket=ticket, continued=False), callback)
+    return _with_callback(AppealResult(ticket=ticket, continued=False), callback, callback_source)
 
 
-def _with_callback(result: AppealResult, callback: CallbackWish | None) -> AppealResult:
+def _with_callback(
+    result: AppealResult, callback: CallbackWish | None, source: str
+) -> AppealResult:
     if callback is not None:
-        callback_request(ticket=result.ticket, wish=callback, source=CallbackRequest.Source.WEB)
+        callback_request(ticket=result.ticket, wish=callback, source=source)
     return result
 
 

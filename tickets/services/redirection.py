@@ -12,7 +12,7 @@ from tickets.events import ticket_event_publish
 from tickets.models import Ticket
 from tickets.services.messages import message_add_reply
 from tickets.services.tickets import ticket_lock
-from tickets.workflow import ticket_transition
+from tickets.workflow import TransitionNotAllowed, ticket_transition
 
 
 def redirect_guidance_text(*, where: str, what: str, language: str) -> str:
@@ -47,7 +47,8 @@ def ticket_redirect(
         raise ValidationError(errors, code="required")
     ticket = ticket_lock(ticket)
     if not ticket.is_open:
-        raise ValidationError(
+        # A conflict, not bad input: the API answers 409 (a replay after a lost answer).
+        raise TransitionNotAllowed(
             _("Only an open ticket can be redirected."), code="transition_not_allowed"
         )
     message = message_add_reply(

@@ -111,6 +111,11 @@ ESCALATION_CHECKLIST = {
 }
 
 
+ESCALATION_NOTE_REQUIRED = gettext_lazy(
+    "Write the note for the second line: what the citizen asks and what has been done."
+)
+
+
 def escalation_note_text(*, note: str, checklist: list[str] | None) -> str:
     """The note for the second line with the checklist's state under it (nothing is
     added when the caller has no checklist: the chat, the API without one)."""
@@ -153,9 +158,7 @@ def ticket_escalate(
     errors = {}
     note = (note or "").strip()
     if not note:
-        errors["note"] = _(
-            "Write the note for the second line: what the citizen asks and what has been done."
-        )
+        errors["note"] = str(ESCALATION_NOTE_REQUIRED)
     if ticket.channel == Ticket.Channel.PHONE and not requester.email:
         errors["requester_email"] = _(
             "An e-mail address for the answer is required to hand a "
