@@ -588,7 +588,10 @@ class OperatorConsoleConsumer(_ChatConsumerBase):
         except services.ChatError as exc:
             await self.send_error(exc.code, exc.message, session=session_id)
         except ValidationError as exc:
-            await self.send_error("invalid", " ".join(exc.messages), session=session_id)
+            # The escalation note is missing: the console shows it at its note field.
+            note = getattr(exc, "error_dict", {}).get("note")
+            code = "note_required" if note else "invalid"
+            await self.send_error(code, " ".join(exc.messages), session=session_id)
 
     # --- group events -------------------------------------------------------------
 

@@ -334,17 +334,15 @@ def chat_transfer(
     """Hand a chat to another operator, or the ticket to the second line (regulation 6).
 
     To the second line the chat ends: the citizen is told the answer will follow under
-    the ticket's number.
+    the ticket's number. That is an escalation like any other: `note`, what the citizen
+    asks and what has been done (seed 002 §3.7), is required; without it
+    `ticket_escalate` refuses (ValidationError on `note`) and the chat goes on.
     """
     session = _lock_session(session_id)
     if session.status != ChatSession.Status.ACTIVE or session.operator_id != actor.pk:
         raise ChatError("not_yours", _("This chat is not yours or has ended."))
     if to_second_line:
-        ticket_escalate(
-            ticket=session.ticket,
-            actor=actor,
-            note=note or _("Handed to the second line from the chat."),
-        )
+        ticket_escalate(ticket=session.ticket, actor=actor, note=note)
         return _end(session, actor=actor, reason="escalated")
     if (
         to_user is None

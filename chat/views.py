@@ -35,6 +35,7 @@ from tickets.ratelimit import request_rate_limited
 from tickets.selectors import queues_for_appeal
 from tickets.selectors_admin import mask_email
 from tickets.selectors_callbacks import callback_promise, ticket_open_callback
+from tickets.services.tickets import ESCALATION_NOTE_REQUIRED
 
 
 def _token(request: HttpRequest) -> str:
@@ -343,6 +344,7 @@ def console(request: HttpRequest, admin_context: dict | None = None) -> HttpResp
         "openTicket": _("Open ticket %(number)s"),
         "line2": _("Second line (escalate)"),
         "transferTo": _("Transfer to…"),
+        "noteRequired": str(ESCALATION_NOTE_REQUIRED),
         "waited": _("waiting %(time)s"),
         "ended": _("The chat has ended."),
         "endedBy": {

@@ -274,9 +274,33 @@
       Array.prototype.forEach.call(ev.target.files, function (f) { upload(chat, f); });
       ev.target.value = "";
     });
+    // To the second line is an escalation: the note is asked for (required), never made up.
+    var escalate = x("escalate"), note = x("escalate-note"), noteError = x("escalate-error");
+    var noteId = "cc-escalate-" + chat.data.id;
+    note.id = noteId;
+    x("escalate-label").htmlFor = noteId;
+    x("escalate-help").id = noteId + "-help";
+    noteError.id = noteId + "-error";
+    note.setAttribute("aria-describedby", noteId + "-help");
+    chat.noteError = function (message) {
+      noteError.textContent = message;
+      noteError.hidden = !message;
+      escalate.hidden = false;
+      note.setAttribute("aria-invalid", message ? "true" : "false");
+      note.setAttribute("aria-describedby", noteId + "-help" + (message ? " " + noteId + "-error" : ""));
+      if (message) note.focus();
+    };
+    x("transfer").addEventListener("change", function () {
+      escalate.hidden = x("transfer").value !== "line2";
+    });
+    note.addEventListener("input", function () { if (note.value.trim()) chat.noteError(""); });
     x("do-transfer").addEventListener("click", function () {
       var to = x("transfer").value;
-      if (to) send({ type: "transfer", session: chat.data.id, to: to });
+      if (!to) return;
+      if (to !== "line2") { send({ type: "transfer", session: chat.data.id, to: to }); return; }
+      var text = note.value.trim();
+      if (!text) { chat.noteError(S.noteRequired); return; }
+      send({ type: "transfer", session: chat.data.id, to: to, note: text });
     });
     x("end").addEventListener("click", function () {
       if (chat.ended) { closeTab(chat); return; }
@@ -484,6 +508,10 @@
         return;
       }
       if (p) { p.li.dataset.state = "failed"; p.li.title = msg.message; chat.pending = chat.pending.filter(function (q) { return q !== p; }); }
+      return;
+    }
+    if (msg.code === "note_required" && chats[msg.session]) {
+      chats[msg.session].noteError(msg.message);
       return;
     }
     if (msg.code === "full" || msg.code === "taken") renderWaiting();

@@ -23,6 +23,8 @@ from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+ESCALATION_NOTE = "Просит пересчитать начисление; выписку проверили, ошибка в расчёте."
+
 
 @database_sync_to_async
 def _setup(queue, operator=None, **kwargs):
@@ -263,7 +265,9 @@ async def test_transfer_to_second_line_escalates_and_ends_the_chat(queue, chat_o
     session, token = await _setup(queue, chat_operator)
     operator, _ = await _operator(chat_operator)
     citizen, _ = await _citizen(token)
-    await operator.send_json_to({"type": "transfer", "session": session.pk, "to": "line2"})
+    await operator.send_json_to(
+        {"type": "transfer", "session": session.pk, "to": "line2", "note": ESCALATION_NOTE}
+    )
     state = await receive_until(citizen, "state")
     assert state["status"] == "ended" and state["reason"] == "escalated"
     released = await receive_until(operator, "released")
@@ -275,6 +279,33 @@ async def test_transfer_to_second_line_escalates_and_ends_the_chat(queue, chat_o
 
     assert await line() == Ticket.Line.SECOND
     await citizen.disconnect()
+    await operator.disconnect()
+
+
+@pytest.mark.parametrize("note", [None, "", "   "])
+async def test_transfer_to_second_line_asks_for_the_note_and_keeps_the_chat(
+    queue, chat_operator, translations, note
+):
+    # Seed 002 §3.7: an escalation from the chat needs the note like any other; none is
+    # made up for the operator.
+    session, token = await _setup(queue, chat_operator)
+    operator, _ = await _operator(chat_operator)
+    body = {"type": "transfer", "session": session.pk, "to": "line2"}
+    if note is not None:
+        body["note"] = note
+    await operator.send_json_to(body)
+
+    error = await receive_until(operator, "error")
+
+    assert error["code"] == "note_required" and error["session"] == session.pk
+    assert error["message"].startswith("Напишите комментарий для второй линии")
+
+    @database_sync_to_async
+    def state():
+        chat = ChatSession.objects.select_related("ticket").get(pk=session.pk)
+        return chat.status, chat.ticket.line, chat.ticket.department_due
+
+    assert await state() == (ChatSession.Status.ACTIVE, Ticket.Line.FIRST, None)
     await operator.disconnect()
 
 
