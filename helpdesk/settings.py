@@ -260,6 +260,9 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 # Automatic mails (auto-replies, notices) per recipient per hour: no mail floods.
 AUTO_REPLY_HOURLY_CAP = env.int("AUTO_REPLY_HOURLY_CAP", default=10)
+# Days automatic mail to an address is held back after a delivery report that quotes
+# our Message-ID says a mail to it failed for good (0: never held back).
+EMAIL_BOUNCE_SUPPRESS_DAYS = env.int("EMAIL_BOUNCE_SUPPRESS_DAYS", default=30)
 # Inbound e-mail: a bigger message is kept in quarantine; a bigger attachment is left
 # out of the ticket with a note (the raw message keeps it).
 EMAIL_MAX_MESSAGE_BYTES = env.int("EMAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)

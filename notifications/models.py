@@ -65,6 +65,9 @@ class Notification(models.Model):
         help_text=_("Why the message was suppressed or needs a person to look at it."),
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Set by a delivery report that quotes this row's Message-ID and says the mail
+    # failed for good (5.x.x): automatic mail to the recipient is then held back.
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outgoing message")
@@ -78,6 +81,11 @@ class Notification(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["recipient", "kind", "created_at"], name="notification_cap"),
+            models.Index(
+                fields=["recipient", "bounced_at"],
+                name="notification_bounced",
+                condition=models.Q(bounced_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,7 @@ from email.utils import getaddresses
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -107,6 +108,62 @@ def notification_by_message_id(message_id: str) -> Notification | None:
     return Notification.objects.filter(message_id=value).order_by("pk").first()
 
 
+def notification_for_report(*, message_ids: Iterable[str]) -> Notification | None:
+    """The mail we sent that a delivery report (bounce) is about, or None.
+
+    Only a Message-ID we signed (`message_id_verify`) and stored on a row that left us
+    (handed to the server) counts, so a forged report names nothing: the forger cannot
+    guess the MAC, and knowing the id of a mail he received himself only ever reaches
+    his own row. The first id that matches wins: callers pass the returned message's own
+    Message-ID before the ids it refers to.
+    """
+    wanted = []
+    for message_id in message_ids:
+        value = (message_id or "").strip()
+        if message_id_verify(value) is not None:
+            wanted.append(value if value.startswith("<") else f"<{value}>")
+    if not wanted:
+        return None
+    rows = {
+        row.message_id: row
+        for row in Notification.objects.filter(message_id__in=wanted[:30]).filter(
+            Q(handed_off_at__isnull=False) | Q(sent_at__isnull=False)
+        )
+    }
+    return next((rows[value] for value in wanted if value in rows), None)
+
+
+@transaction.atomic
+def notification_bounce_record(*, notification: Notification, status: str) -> bool:
+    """A verified delivery report says the mail of this row failed for good (`status`,
+    e.g. 5.1.1). The row is marked failed with the reason (a person may still resend
+    it) and automatic mail to its recipient is held back for
+    `EMAIL_BOUNCE_SUPPRESS_DAYS` (`_Suppressor`). Only this row's recipient: the address
+    a report names in its text is never trusted. Returns whether the row changed.
+    """
+    updated = Notification.objects.filter(pk=notification.pk, bounced_at__isnull=True).update(
+        bounced_at=timezone.now(),
+        status=Notification.Status.FAILED,
+        reason=f"bounced: {status}"[:255],
+    )
+    if updated:
+        logger.info("notification %s bounced (%s)", notification.pk, status)
+    return bool(updated)
+
+
+def _recipients_bounced(recipients: Iterable[str], now: datetime) -> set[str]:
+    """Recipients whose mail bounced for good within `EMAIL_BOUNCE_SUPPRESS_DAYS`."""
+    days = settings.EMAIL_BOUNCE_SUPPRESS_DAYS
+    recipients = sorted(set(recipients))
+    if not days or not recipients:
+        return set()
+    return set(
+        Notification.objects.filter(
+            recipient__in=recipients, bounced_at__gte=now - timedelta(days=days)
+        ).values_list("recipient", flat=True)
+    )
+
+
 # --- Enqueueing -------------------------------------------------------------------
 
 
@@ -170,21 +227,26 @@ def _recipients_hourly_counts(recipients: Iterable[str], now: datetime) -> dict[
 
 
 class _Suppressor:
-    """Decides which new rows are stored as suppressed: mail to our own addresses, and
-    automatic mail past `AUTO_REPLY_HOURLY_CAP` per recipient per hour (counting the
-    rows decided here, so a batch cannot slip past the cap)."""
+    """Decides which new rows are stored as suppressed: mail to our own addresses,
+    automatic mail to an address that bounced for good lately (a verified report,
+    `notification_bounce_record`), and automatic mail past `AUTO_REPLY_HOURLY_CAP` per
+    recipient per hour (counting the rows decided here, so a batch cannot slip past
+    the cap)."""
 
     def __init__(self, *, recipients: Iterable[str], kinds: Iterable[str], now: datetime):
         self.own = own_addresses()
         self.cap = settings.AUTO_REPLY_HOURLY_CAP
         capped = {r for r, k in zip(recipients, kinds, strict=True) if k in CAPPED_KINDS}
         self.counts = _recipients_hourly_counts(capped, now) if self.cap else {}
+        self.bounced = _recipients_bounced(capped, now)
 
     def reason(self, *, recipient: str, kind: str, from_email: str, own: Iterable[str]) -> str:
         ours = self.own | {a.strip().lower() for a in own if a}
         ours |= {addr.lower() for _n, addr in getaddresses([from_email]) if addr}
         if recipient in ours:
             return f"recipient {recipient} is our own address"
+        if kind in CAPPED_KINDS and recipient in self.bounced:
+            return f"mail to {recipient} bounced lately (a delivery report we verified)"
         if kind in CAPPED_KINDS and self.cap:
             if self.counts.get(recipient, 0) >= self.cap:
                 return f"more than {self.cap} automatic messages to {recipient} in an hour"

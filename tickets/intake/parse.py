@@ -78,6 +78,8 @@ class ParsedEmail:
     is_report: bool = False  # DSN / bounce
     report_message_ids: list[str] = field(default_factory=list)  # the mail that bounced
     report_subject: str = ""
+    # (action, status) of each recipient block of a delivery-status part: ("failed", "5.1.1")
+    report_statuses: list[tuple[str, str]] = field(default_factory=list)
     headers: EmailMessage | None = None
 
     @property
@@ -195,6 +197,7 @@ class _Walker:
         self.notes: list[str] = []
         self.report_ids: list[str] = []
         self.report_subject = ""
+        self.report_statuses: list[tuple[str, str]] = []
         self.is_report = False
 
     def add_attachment(self, part, data: bytes, content_type: str, name: str) -> None:
@@ -242,12 +245,15 @@ class _Walker:
             self.is_report = True
             if part.is_multipart():
                 blocks = [b for b in part.get_payload() if isinstance(b, EmailMessage)]
-                text = "\n".join(
+                block_texts = [
                     "\n".join(f"{k}: {clean_line(str(v))}" for k, v in b.raw_items())
                     for b in blocks
-                )
+                ]
+                text = "\n".join(block_texts)
+                self._delivery_status("\n\n".join(block_texts))
             else:
                 text = _part_text(part)
+                self._delivery_status(text)
             self.add_attachment(
                 part, text.encode("utf-8", "replace"), "text/plain", "delivery-status.txt"
             )
@@ -261,13 +267,13 @@ class _Walker:
         if content_type == "text/rfc822-headers":
             self.is_report = True
             text = _part_text(part)
-            self.report_ids += message_ids(
-                "\n".join(
-                    line
-                    for line in text.splitlines()
-                    if line.lower().startswith(("message-id:", "in-reply-to:", "references:"))
+            # The returned message's own Message-ID first: it names the mail that
+            # bounced; In-Reply-To/References name earlier mail of the thread.
+            lines = text.splitlines()
+            for name in ("message-id:", "in-reply-to:", "references:"):
+                self.report_ids += message_ids(
+                    "\n".join(line for line in lines if line.lower().startswith(name))
                 )
-            )
             match = re.search(r"^Subject:\s*(.*)$", text, re.M | re.I)
             if match and not self.report_subject:
                 self.report_subject = decode_words(match.group(1))
@@ -283,6 +289,26 @@ class _Walker:
             return
         self.add_attachment(part, _part_bytes(part), content_type, filename)
 
+    def _delivery_status(self, text: str) -> None:
+        """Recipient blocks (Action, Status) and the original Message-ID some MTAs put
+        in the report itself (Gmail's X-Original-Message-ID)."""
+        action = status = ""
+        for line in [*text.splitlines(), ""]:
+            name, sep, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if not line.strip():  # a blank line ends a block
+                if action or status:
+                    self.report_statuses.append((action, status))
+                action = status = ""
+            elif not sep or line[:1].isspace():
+                continue  # a folded continuation or junk
+            elif name == "x-original-message-id":
+                self.report_ids += message_ids(value)
+            elif name == "action":
+                action = value.lower().split()[0] if value else ""
+            elif name == "status":
+                status = value.split()[0] if value else ""
+
     def _alternative(self, children, depth: int) -> None:
         # Keep the best plain and the best HTML version; attachments of every branch.
         best_plain = best_html = None
@@ -297,6 +323,7 @@ class _Walker:
             self.notes += sub.notes
             self.forwarded += sub.forwarded
             self.report_ids += sub.report_ids
+            self.report_statuses += sub.report_statuses
             self.is_report = self.is_report or sub.is_report
         if best_plain:
             self.plain += best_plain
@@ -420,4 +447,5 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int | None = None) -> Parse
     parsed.is_report = walker.is_report
     parsed.report_message_ids = list(dict.fromkeys(walker.report_ids))
     parsed.report_subject = clean_line(walker.report_subject)
+    parsed.report_statuses = walker.report_statuses[:100]
     return parsed

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from notifications.automail import auto_generated_reason
+from notifications.models import Notification
+from notifications.services import notification_bounce_record, notification_for_report
 from tickets.intake.context import IntakeContext, attachments_store
 from tickets.intake.decoding import message_ids
 from tickets.intake.parse import ParsedEmail
-from tickets.intake.threading import NO_MATCH, report_thread_find, thread_find
+from tickets.intake.threading import NO_MATCH, report_ticket_find, thread_find
 from tickets.models import (
     InboundEmail,
     Mailbox,
@@ -112,11 +114,70 @@ def _is_report(parsed: ParsedEmail) -> bool:
 
 
 def _report_ids(parsed: ParsedEmail) -> list[str]:
-    """Message-IDs the bounce refers to: from its parts, and ours quoted in its text."""
+    """Message-IDs the bounce refers to, the likeliest first: the returned message's
+    (its own Message-ID, then In-Reply-To/References; X-Original-Message-ID of the
+    report), the report's own In-Reply-To/References, then ours quoted in its text."""
     domain = "@" + settings.EMAIL_MESSAGE_ID_DOMAIN.lower() + ">"
     quoted = [m for m in message_ids(parsed.full_text) if m.lower().endswith(domain)]
-    ids = [m for m in parsed.report_message_ids if m != parsed.message_id]
+    ids = [*parsed.report_message_ids, *parsed.in_reply_to, *reversed(parsed.references)]
+    ids = [m for m in ids if m != parsed.message_id]
     return list(dict.fromkeys([*ids, *quoted]))[:30]
+
+
+def _permanent_failure(parsed: ParsedEmail) -> str:
+    """The status (5.x.x) of the first recipient block that failed for good, or ""."""
+    for action, status in parsed.report_statuses:
+        if action == "failed" and status.startswith("5"):
+            return status
+    return ""
+
+
+def _report_route(*, inbound: InboundEmail, parsed: ParsedEmail, context: IntakeContext) -> Ticket:
+    """A delivery report (bounce) is acted on only when it quotes the Message-ID of a
+    mail we sent: a note on that mail's ticket, and for a permanent failure that mail's
+    recipient is held back (`notification_bounce_record`). Anything else is quarantined
+    with the reason: anyone can make a message look like a bounce, and the address or
+    ticket it names proves nothing (docs/security.md, "Forged bounces")."""
+    context.flush()  # it may report on a ticket still waiting to be written
+    notification = notification_for_report(message_ids=_report_ids(parsed))
+    if notification is None:
+        raise QuarantineError(
+            _(
+                "A delivery failure report that quotes none of our Message-IDs: not "
+                "attached to any ticket and no address suppressed (anyone can send "
+                "a message that looks like a bounce)."
+            )
+        )
+    ticket = report_ticket_find(notification=notification)
+    if ticket is None:
+        raise QuarantineError(
+            _("A delivery failure report for our message %(id)s, which is about no ticket.")
+            % {"id": notification.message_id}
+        )
+    status = _permanent_failure(parsed)
+    if status:
+        notification_bounce_record(notification=notification, status=status)
+    _system_message(
+        ticket=ticket,
+        inbound=inbound,
+        parsed=parsed,
+        title=_bounce_title(notification=notification, parsed=parsed, status=status),
+        context=context,
+    )
+    return ticket
+
+
+def _bounce_title(*, notification: Notification, parsed: ParsedEmail, status: str) -> str:
+    values = {"recipient": notification.recipient, "status": status, "sender": parsed.from_email}
+    if status:
+        return (
+            _(
+                "Our message to %(recipient)s was not delivered (%(status)s, report from "
+                "%(sender)s); automatic mail to this address is held back."
+            )
+            % values
+        )
+    return _("Delivery report for our message to %(recipient)s from %(sender)s.") % values
 
 
 def route(
@@ -160,22 +221,7 @@ def route(
                 % {"address": sender}
             )
         if _is_report(parsed):
-            context.flush()  # it may report on a ticket still waiting to be written
-            ticket = report_thread_find(
-                message_ids=_report_ids(parsed),
-                subject=f"{parsed.report_subject} {parsed.subject}",
-            )
-            if ticket is None:
-                raise QuarantineError(_("A delivery failure report for a message we cannot find."))
-            _system_message(
-                ticket=ticket,
-                inbound=inbound,
-                parsed=parsed,
-                title=_("Delivery failure report from %(sender)s: %(subject)s")
-                % {"sender": sender, "subject": parsed.subject},
-                context=context,
-            )
-            return ticket
+            return _report_route(inbound=inbound, parsed=parsed, context=context)
 
     if context.refers_to_drafts(parsed.thread_ids):
         context.flush()

@@ -12,6 +12,7 @@ ticket as the requester's.
 
 from dataclasses import dataclass
 
+from notifications.models import Notification
 from notifications.services import message_id_verify
 from tickets.models import InboundEmail, Message, Ticket
 from tickets.numbering import parse_ticket_number, subject_ticket_numbers
@@ -101,24 +102,9 @@ def thread_find(*, thread_ids: list[str], subject: str, sender: str) -> ThreadMa
     return NO_MATCH
 
 
-def report_thread_find(*, message_ids: list[str], subject: str) -> Ticket | None:
-    """The ticket a bounce refers to: the bounced mail's Message-ID, else the subject tag."""
-    for message_id in message_ids:
-        reference = _reference_of_our_message_id(message_id)
-        if reference:
-            ticket = _ticket_by_reference(reference)
-            if ticket is not None:
-                return ticket
-    if message_ids:
-        known = (
-            Message.objects.filter(email_message_id__in=message_ids)
-            .select_related("ticket")
-            .first()
-        )
-        if known is not None:
-            return ticket_resolve_merged(known.ticket)
-    for number in subject_ticket_numbers(subject):
-        ticket = _ticket_by_number(number)
-        if ticket is not None:
-            return ticket
-    return None
+def report_ticket_find(*, notification: Notification) -> Ticket | None:
+    """The ticket a verified delivery report is about: the one the bounced mail of ours
+    was about (its reference), never one the report names in its subject or text."""
+    if not notification.reference:
+        return None
+    return _ticket_by_reference(notification.reference)
