@@ -324,6 +324,38 @@ def _lock_session(session_id: int) -> ChatSession:
     )
 
 
+# --- «Перезвоните мне» during a chat -----------------------------------------------
+
+
+@transaction.atomic
+def chat_callback_request(*, session: ChatSession, wish: CallbackWish) -> CallbackRequest:
+    """The citizen asks, during a live chat, to be called back (regulation 12): the
+    call-back entry goes on the chat's ticket through the tickets service (one open entry
+    per ticket: asking again returns the open one and says nothing new), and the request
+    is said in the chat as the citizen's line, so the operator's console shows it.
+
+    ChatError when the chat is not live; ValidationError for a number or a window the
+    call-back service refuses."""
+    session = _lock_session(session.pk)
+    if not session.is_live:
+        raise ChatError("ended", _("This chat has ended."))
+    ticket = session.ticket
+    already = CallbackRequest.objects.filter(ticket=ticket, closed_at__isnull=True).exists()
+    callback = callback_request(ticket=ticket, wish=wish, source=CallbackRequest.Source.CHAT)
+    if already:
+        return callback
+    text = _("☎ Please call me back at %(phone)s") % {"phone": callback.phone}
+    if callback.window:
+        text += (
+            f", {CallbackRequest.Day(wish.day or 'today').label} {callback.get_window_display()}"
+        )
+    text += "."
+    if callback.reason:
+        text += " " + _("About: %(reason)s") % {"reason": callback.reason}
+    message_add_from_requester(ticket=ticket, text=text, channel=Ticket.Channel.CHAT)
+    return callback
+
+
 # --- transfer and end -------------------------------------------------------------
 
 

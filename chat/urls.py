@@ -12,5 +12,6 @@ urlpatterns = [
     path("files/<int:attachment_id>/", views.chat_file, name="file"),
     path("transcript/", views.chat_transcript, name="transcript"),
     path("rating/", views.chat_rating, name="rating"),
+    path("callback/", views.chat_callback, name="callback"),
     path("console/upload/", views.console_upload, name="console_upload"),
 ]

@@ -29,6 +29,7 @@ from chat.models import ChatSession
 from tickets.access import access_attachment_for_staff
 from tickets.citizen_time import citizen_datetime, queue_time_zone
 from tickets.downloads import attachment_response
+from tickets.forms import CallbackForm
 from tickets.lookup_limits import lookup_targets_limited
 from tickets.numbering import format_ticket_number, parse_ticket_number
 from tickets.ratelimit import request_rate_limited
@@ -112,6 +113,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     context = {
         "embed": embed,
         "form": ChatStartForm(auto_id="cs-%s"),
+        "callback_form": CallbackForm(auto_id="cb-%s"),
         "queues": queues_for_appeal(),
         "online": selectors.operators_available().exists(),
         # Clearly an example (and in the configured prefix), never a number to copy.
@@ -123,6 +125,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
             "uploadUrl": reverse("chat:upload"),
             "transcriptUrl": reverse("chat:transcript"),
             "ratingUrl": reverse("chat:rating"),
+            "callbackUrl": reverse("chat:callback"),
             "wsPath": "/ws/chat/",
             "maxChars": settings.CHAT_MESSAGE_MAX_CHARS,
             "maxBytes": settings.UPLOAD_MAX_BYTES,
@@ -299,6 +302,29 @@ def chat_rating(request: HttpRequest) -> JsonResponse:
     except services.ChatError as exc:
         return JsonResponse({"errors": {"__all__": [exc.message]}}, status=409)
     return JsonResponse({"ok": True, "rating": session.rating, "already": not created})
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def chat_callback(request: HttpRequest) -> JsonResponse:
+    """«Перезвоните мне» during the chat the signed token opens (never one named in the
+    request): the call-back goes on that chat's ticket; the answer is «Мы перезвоним вам …»."""
+    session = _citizen_chat(request, scope="chat_callback")
+    if isinstance(session, JsonResponse):
+        return session
+    form = CallbackForm(request.POST, queue=session.queue)
+    if not form.is_valid():
+        return JsonResponse({"errors": _errors(form)}, status=400)
+    try:
+        callback = services.chat_callback_request(
+            session=session, wish=form.callback_wish(form.cleaned_data["phone"])
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": _errors(exc)}, status=400)
+    except services.ChatError as exc:
+        return JsonResponse({"errors": {"__all__": [exc.message]}}, status=409)
+    return JsonResponse({"ok": True, "callback": callback_promise(callback)})
 
 
 @require_GET

@@ -293,10 +293,15 @@ class CallbackForm(ErrorSummaryMixin, CallbackFieldsMixin, forms.Form):
 
     field_order = ["phone", "callback_day", "callback_window", "callback_reason"]
 
+    def __init__(self, *args, queue=None, **kwargs):
+        """`queue`: the window is checked in its time zone (the chat's form passes it)."""
+        super().__init__(*args, **kwargs)
+        self.queue = queue
+
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
 
     def clean(self):
         cleaned = super().clean()
-        self._callback_check_window(cleaned)
+        self._callback_check_window(cleaned, queue=self.queue)
         return cleaned

@@ -389,6 +389,8 @@
     composer.hidden = true;
     $("chat-end").hidden = true;
     endedBox.hidden = false;
+    $("chat-callback-toggle").hidden = true;
+    $("chat-callback-form").hidden = true;
     showRating();
     if (hadFocus) $("chat-ended-title").focus();
     $("chat-ended-number").textContent = state && state.number ? state.number : "";
@@ -520,6 +522,74 @@
       button.disabled = false;
       errors.appendChild(el("li", null, S.failed));
       errors.hidden = false;
+    });
+  });
+
+  /* ---- «Перезвоните мне» during the chat ---- */
+  var cbToggle = $("chat-callback-toggle"), cbForm = $("chat-callback-form");
+  function cbOpen(open) {
+    cbForm.hidden = !open;
+    cbToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) $("cb-phone").focus();
+    else cbToggle.focus();
+  }
+  cbToggle.addEventListener("click", function () { cbOpen(cbForm.hidden); });
+  $("chat-callback-cancel").addEventListener("click", function () { cbOpen(false); });
+  cbForm.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") cbOpen(false);
+  });
+  cbForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("chat-callback-errors");
+    box.textContent = "";
+    box.hidden = true;
+    cbForm.querySelectorAll("[data-field]").forEach(function (f) {
+      f.firstElementChild.classList.remove("field--error");
+      var list = f.querySelector(".errorlist");
+      if (list) list.remove();
+      var input = f.querySelector("input, select");
+      if (input) input.removeAttribute("aria-invalid");
+    });
+    var button = $("chat-callback-send");
+    button.disabled = true;
+    fetch(config.callbackUrl + "?lang=" + encodeURIComponent(config.lang), {
+      method: "POST", body: new FormData(cbForm), headers: { "X-Chat-Token": state.token },
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      button.disabled = false;
+      if (data.ok) {
+        cbForm.hidden = true;
+        cbToggle.hidden = true; // one open call-back per appeal
+        var done = $("chat-callback-done");
+        done.textContent = data.callback;
+        done.hidden = false;
+        done.focus();
+        return;
+      }
+      var errors = data.errors || {}, first = null;
+      Object.keys(errors).forEach(function (name) {
+        var field = cbForm.querySelector('[data-field="' + (name === "window" ? "callback_window" : name) + '"]');
+        if (!field) {
+          errors[name].forEach(function (m) { box.appendChild(el("li", null, m)); });
+          box.hidden = false;
+          return;
+        }
+        field.firstElementChild.classList.add("field--error");
+        var list = el("ul", "errorlist");
+        errors[name].forEach(function (m) { list.appendChild(el("li", null, m)); });
+        field.firstElementChild.appendChild(list);
+        var input = field.querySelector("input, select");
+        if (input) {
+          list.id = input.id + "_error";
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", list.id);
+          first = first || input;
+        }
+      });
+      if (first) first.focus();
+    }).catch(function () {
+      button.disabled = false;
+      box.appendChild(el("li", null, S.failed));
+      box.hidden = false;
     });
   });
 
