@@ -32,13 +32,29 @@
       sync();
     });
 
+    // Choosing only selects: a closed <select> changes its value on every arrow key, so
+    // inserting on "change" put each answer passed on the way into the reply. Enter on
+    // the list, or the Insert button, inserts the chosen one (as in the chat console).
     var canned = document.getElementById("ws-canned");
-    if (canned) {
-      canned.addEventListener("change", function () {
+    var cannedInsert = document.getElementById("ws-canned-insert");
+    if (canned && cannedInsert) {
+      var insertCanned = function () {
         var option = canned.options[canned.selectedIndex];
-        if (option && option.dataset.text) insertAtCursor(textarea, option.dataset.text);
+        if (!option || !option.dataset.text) return;
+        insertAtCursor(textarea, option.dataset.text);
         canned.selectedIndex = 0;
+        cannedInsert.disabled = true;
+      };
+      canned.addEventListener("change", function () {
+        cannedInsert.disabled = !canned.value;
       });
+      canned.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" && canned.value) {
+          ev.preventDefault();
+          insertCanned();
+        }
+      });
+      cannedInsert.addEventListener("click", insertCanned);
     }
 
     document.querySelectorAll("[data-insert]").forEach(function (button) {

@@ -105,6 +105,8 @@ def test_reply_to_a_ticket_with_a_canned_answer(page, live_server, demo, artifac
     page.click(f"a.ws-number:text('{demo.reference}')")
     page.wait_for_selector("#reply-text")
     page.select_option("#ws-canned", label="Повторная отправка кода")
+    assert page.input_value("#reply-text") == ""  # choosing only selects
+    page.click("#ws-canned-insert")
     text = page.input_value("#reply-text")
     assert "Петрова Мария Ивановна" in text and demo.reference in text
     page.screenshot(path=str(artifacts_dir / "admin-ticket-page.png"), full_page=True)
@@ -129,3 +131,36 @@ def test_the_ticket_list_fits_1366_px_without_scrolling_sideways(page, live_serv
     results = page.locator(".results")
     assert results.evaluate("el => el.scrollWidth <= el.clientWidth")
     page.screenshot(path=str(artifacts_dir / "admin-changelist-1366.png"), full_page=False)
+
+
+def test_arrow_keys_move_through_canned_answers_without_inserting_and_enter_inserts(
+    page, live_server, demo, artifacts_dir
+):
+    # Issue 20: a closed <select> fires "change" on every arrow key; inserting on change
+    # put each answer passed on the way into the reply (fixed like the chat console).
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{demo.pk}/change/")
+    page.wait_for_selector("#reply-text")
+    assert page.locator("#ws-canned option").count() >= 3
+    page.focus("#ws-canned")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    # Passing answers on the way only selects them.
+    assert page.input_value("#reply-text") == ""
+    assert page.evaluate("document.activeElement.id") == "ws-canned"
+    chosen = page.evaluate("document.getElementById('ws-canned').selectedOptions[0].dataset.text")
+    assert chosen
+
+    page.keyboard.press("Enter")  # down to 3, up to 2: the chosen one goes in
+    assert page.input_value("#reply-text") == chosen
+    assert page.evaluate("document.activeElement.id") == "reply-text"
+    assert page.is_disabled("#ws-canned-insert")
+
+    # The button inserts too (a mouse user picks, then presses Insert).
+    page.select_option("#ws-canned", label="Повторная отправка кода")
+    assert page.input_value("#reply-text") == chosen
+    page.click("#ws-canned-insert")
+    text = page.input_value("#reply-text")
+    assert text.startswith(chosen + "\n") and demo.reference in text
+    page.screenshot(path=str(artifacts_dir / "admin-ticket-canned-inserted.png"), full_page=True)
