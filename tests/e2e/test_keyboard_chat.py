@@ -13,7 +13,7 @@ from tests.e2e.axe import axe_violations
 from tests.e2e.keyboard import focus_is_visible, tab_to
 from tests.e2e.staff import LOCALES, signed_in_page
 from tests.factories import CHAT_OPERATOR, QueueFactory, UserFactory
-from tickets.models import CannedResponse, Message
+from tickets.models import CannedResponse, Message, Ticket, TicketEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -146,3 +146,38 @@ def test_arrow_keys_move_through_canned_answers_without_inserting_and_enter_inse
     console.click("[data-x='canned-insert']")
     assert reply.input_value() == f"Отправили код повторно ({number}).\nВсего доброго!"
     console.screenshot(path=str(artifacts_dir / "console-canned-inserted.png"))
+
+
+def test_handing_a_chat_to_the_second_line_asks_for_the_note(server, browser, artifacts_dir):
+    # Seed 002 §3.7: the transfer to the second line is an escalation; its note is
+    # required and asked for, never filled in for the operator.
+    console = _console_online(browser, server, "ru")
+    page, number = _citizen_starts_a_chat(browser, server, "ru")
+    _operator_accepts(console, number)
+    note = console.locator("[data-x='escalate-note']")
+    assert not note.is_visible()  # only once the second line is chosen
+
+    console.select_option("[data-x='transfer']", "line2")
+    assert note.is_visible()
+    console.click("[data-x='do-transfer']")
+
+    error = console.locator("[data-x='escalate-error']")
+    assert error.inner_text() == (
+        "Напишите комментарий для второй линии: о чём просит гражданин и что уже сделано."
+    )
+    assert console.evaluate("document.activeElement.dataset.x") == "escalate-note"
+    assert note.get_attribute("aria-invalid") == "true"
+    assert axe_violations(console, artifacts_dir / "axe" / "chat-console-escalate-note.json") == []
+    console.screenshot(path=str(artifacts_dir / "chat-console-escalate-note.png"))
+    ticket = Ticket.objects.get(number=int(number.split("-")[1]))
+    assert ticket.line == Ticket.Line.FIRST
+
+    console.keyboard.type("Просит пересчитать начисление; выписку проверили.")
+    assert not error.is_visible()
+    console.click("[data-x='do-transfer']")
+
+    page.wait_for_selector("#chat-room:has-text('передан специалистам')")
+    ticket.refresh_from_db()
+    assert ticket.line == Ticket.Line.SECOND
+    escalated = ticket.events.get(kind=TicketEvent.Kind.ESCALATED)
+    assert escalated.note == "Просит пересчитать начисление; выписку проверили."
