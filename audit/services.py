@@ -171,8 +171,14 @@ def audit_prune(*, retention_days: int) -> int:
     """
     if retention_days <= 0:
         return 0
-    head = _head_for_update()
     cutoff = timezone.now() - timedelta(days=retention_days)
+    if connection.vendor == "postgresql":
+        # The database refuses any other delete (migration 0002): the SQL function
+        # runs as the table's owner and does the same cut under the same head lock.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_prune(%s)", [cutoff])
+            return int(cursor.fetchone()[0])
+    head = _head_for_update()
     last = (
         AuditEvent.objects.filter(pk__gt=head.pruned_through_id, created_at__lt=cutoff)
         .order_by("-id")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.db.backends.signals import connection_created
 
 from tests.factories import ContactFactory, QueueFactory, UserFactory
 
@@ -20,6 +21,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def _audit_truncate_allowed(sender, connection, **kwargs):
+    """The flush between transactional tests TRUNCATEs every table. On PostgreSQL the
+    audit log refuses TRUNCATE (audit migration 0002) unless the table's owner — the
+    test runner's role — sets this for its session; the site's runtime role, not the
+    owner, gains nothing by setting it (docs/security.md, "Audit log")."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('audit.allow_truncate', 'on', false)")
+
+
+connection_created.connect(_audit_truncate_allowed, dispatch_uid="tests.audit_truncate")
 
 
 def pytest_collection_modifyitems(config, items):
